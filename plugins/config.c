@@ -1,0 +1,70 @@
+/*
+ * plugins/config.c: "mailops config": the configuration in effect, key by
+ * key, with its default and where it came from (like postconf). Batch only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin.h"
+
+static const struct column columns[] = {
+	{ "section", "Section", COL_TEXT, 10 },
+	{ "key", "Key", COL_TEXT, 18 },
+	{ "value", "Value", COL_TEXT, 0 },
+	{ "default", "Default", COL_TEXT, 0 },
+	{ "changed", "Changed", COL_BOOL, 7 },
+};
+
+static const struct opt show_opts[] = {
+	{ "--changed", 'n', NULL, "only keys whose value differs from the default (postconf -n)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int config_show(struct ctx *ctx, int argc, char **argv)
+{
+	const struct config *cfg = ctx_config(ctx);
+	bool only_changed = ctx_flag(ctx, "--changed");
+	const char *want = argc > 0 ? argv[0] : NULL;
+	int found = 0;
+
+	out_begin(ctx, columns, 5);
+	for (const struct config_key *k = config_keys; k->section != NULL; k++) {
+		char full[128];
+
+		snprintf(full, sizeof(full), "%s.%s", k->section, k->name);
+		if (want != NULL && strcmp(want, full) != 0 && strcmp(want, k->section) != 0)
+			continue;
+		char *v = config_value(cfg, k->section, k->name);
+		bool changed = v != NULL && strcmp(v, k->def) != 0;
+		if (!only_changed || changed) {
+			struct cell cells[5] = {
+				cell_str(k->section), cell_str(k->name), cell_str(v != NULL ? v : ""),
+				cell_str(k->def), cell_num(changed),
+			};
+			if (changed)
+				cells[2].role = ROLE_HEAD;
+			out_row(ctx, cells);
+			found++;
+		}
+		free(v);
+	}
+	out_end(ctx);
+	if (want != NULL && found == 0 && !only_changed)
+		return ctx_error(ctx, EXIT_USAGE, "no such config section or key: %s", want);
+	return EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "show", "[SECTION | SECTION.KEY]", "the configuration in effect, with defaults", show_opts, 0, 1,
+	  config_show },
+	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
+};
+
+const struct plugin plugin_config = {
+	.name = "config",
+	.title = "Config",
+	.default_verb = "show",
+	.summary = "the configuration in effect, key by key (like postconf)",
+	.commands = commands,
+	.batch_only = true,
+};

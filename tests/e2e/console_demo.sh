@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make demo's script: opens the console on its own demo home, and stops the
+# servers it started when the console closes.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../console.sh"
+
+console_start 80 24
+keys_literal "DEMO_DIR=$TMP/demo MAILOPS=$MAILOPS bash $ROOT/demo/run.sh; echo EXIT=\$?"
+keys Enter
+expect_screen "demo_opens_console_with_five_tabs" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford +mailops ?$' 10
+pid=$(cat "$TMP/demo/run/memcached.pid" 2>/dev/null)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ -S "$TMP/demo/run/memcached.sock" ]; then
+	ok "demo_memcached_running_on_private_socket"
+else
+	not_ok "demo_memcached_running_on_private_socket" "pid=$pid" "$(ls -la "$TMP/demo/run" 2>&1)"
+fi
+if printf 'version\r\n' | timeout 2 nc -U -q1 "$TMP/demo/run/memcached.sock" 2>/dev/null | grep -q '^VERSION' ||
+	printf 'version\r\n' | timeout 2 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"version\r\n"); print(s.recv(100).decode())' "$TMP/demo/run/memcached.sock" | grep -q '^VERSION'; then
+	ok "demo_memcached_answers"
+else
+	not_ok "demo_memcached_answers"
+fi
+grep -q "servers = $TMP/demo/run/memcached.sock" "$TMP/demo/mailops.conf" && ok "demo_config_points_at_private_socket" ||
+	not_ok "demo_config_points_at_private_socket" "$(cat "$TMP/demo/mailops.conf")"
+keys q
+expect_screen "demo_quits" '^EXIT=0$' 10
+gone=1
+for _ in $(seq 1 40); do
+	kill -0 "$pid" 2>/dev/null || { gone=0; break; }
+	sleep 0.1
+done
+if [ "$gone" = 0 ]; then ok "demo_stops_memcached_on_exit"; else not_ok "demo_stops_memcached_on_exit" "pid $pid still alive"; kill -9 "$pid"; fi
+
+done_testing

@@ -1,0 +1,226 @@
+/*
+ * ui/list.c: the list widget's model, apart from drawing: an index of the
+ * rows that pass the filter, in sort order, over a view that yields rows on
+ * demand. With no filter and no sort there is no index at all, so a list
+ * of a million rows opens at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ui.h"
+
+#define MAX_COLS 32
+
+void list_init(struct list *l, const struct view *view, void *state)
+{
+	memset(l, 0, sizeof(*l));
+	l->view = view;
+	l->state = state;
+	l->sort_col = -1;
+	l->shown = view->row_count(state);
+}
+
+void list_free(struct list *l)
+{
+	free(l->index);
+	free(l->filter);
+	free(l->search);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t list_row(const struct list *l, size_t pos)
+{
+	return l->index != NULL ? l->index[pos] : pos;
+}
+
+/* Case-insensitive (ASCII) search of needle in hay[0..len). */
+static bool contains(const char *hay, size_t len, const char *needle, size_t nlen)
+{
+	if (nlen == 0)
+		return true;
+	for (size_t i = 0; i + nlen <= len; i++)
+		if (strncasecmp(hay + i, needle, nlen) == 0)
+			return true;
+	return false;
+}
+
+bool list_row_matches(const struct list *l, size_t row, const char *pattern)
+{
+	struct cell cells[MAX_COLS];
+	int ncols;
+	size_t plen = strlen(pattern);
+	char num[32];
+
+	l->view->columns(l->state, &ncols);
+	if (ncols > MAX_COLS)
+		ncols = MAX_COLS;
+	memset(cells, 0, sizeof(cells));
+	l->view->row(l->state, row, cells);
+	for (int i = 0; i < ncols; i++) {
+		if (cells[i].text != NULL) {
+			if (contains(cells[i].text, cells[i].len, pattern, plen))
+				return true;
+		} else if (!cells[i].null) {
+			int n = snprintf(num, sizeof(num), "%lld", cells[i].num);
+			if (contains(num, (size_t)n, pattern, plen))
+				return true;
+		}
+	}
+	return false;
+}
+
+struct sort_key {
+	size_t row;
+	char *text;
+	long long num;
+};
+
+static bool sort_desc_flag;
+
+static int cmp_text(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	if (c == 0)
+		c = x->row < y->row ? -1 : x->row > y->row;
+	return sort_desc_flag ? -c : c;
+}
+
+static int cmp_num(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+	int c = x->num < y->num ? -1 : x->num > y->num;
+
+	if (c == 0)
+		c = x->row < y->row ? -1 : x->row > y->row;
+	return sort_desc_flag ? -c : c;
+}
+
+/* Rebuilds the index from scratch: filter, then sort. */
+static void rebuild(struct list *l)
+{
+	size_t total = l->view->row_count(l->state);
+	int ncols;
+	const struct column *cols = l->view->columns(l->state, &ncols);
+
+	free(l->index);
+	l->index = NULL;
+	if (l->filter == NULL && l->sort_col < 0) {
+		l->shown = total;
+		return;
+	}
+	l->index = xcalloc(total + 1, sizeof(size_t));
+	l->shown = 0;
+	for (size_t r = 0; r < total; r++)
+		if (l->filter == NULL || list_row_matches(l, r, l->filter))
+			l->index[l->shown++] = r;
+	if (l->sort_col >= 0 && l->sort_col < ncols && l->shown > 1) {
+		struct sort_key *keys = xcalloc(l->shown, sizeof(*keys));
+		struct cell cells[MAX_COLS];
+		bool numeric = cols[l->sort_col].type != COL_TEXT;
+
+		for (size_t i = 0; i < l->shown; i++) {
+			memset(cells, 0, sizeof(cells));
+			l->view->row(l->state, l->index[i], cells);
+			const struct cell *c = &cells[l->sort_col];
+			keys[i].row = l->index[i];
+			keys[i].num = c->null ? -1 : c->num;
+			if (!numeric)
+				keys[i].text = c->text != NULL ? xstrndup(c->text, c->len) : xstrdup("");
+		}
+		sort_desc_flag = l->sort_desc;
+		qsort(keys, l->shown, sizeof(*keys), numeric ? cmp_num : cmp_text);
+		for (size_t i = 0; i < l->shown; i++) {
+			l->index[i] = keys[i].row;
+			free(keys[i].text);
+		}
+		free(keys);
+	}
+}
+
+static void clamp(struct list *l)
+{
+	if (l->shown == 0) {
+		l->cursor = l->top = 0;
+		return;
+	}
+	if (l->cursor >= l->shown)
+		l->cursor = l->shown - 1;
+	if (l->top > l->cursor)
+		l->top = l->cursor;
+}
+
+void list_refresh(struct list *l)
+{
+	rebuild(l);
+	clamp(l);
+}
+
+void list_set_filter(struct list *l, const char *pattern)
+{
+	size_t keep = l->shown > 0 ? list_row(l, l->cursor) : 0;
+
+	free(l->filter);
+	l->filter = pattern != NULL && pattern[0] != '\0' ? xstrdup(pattern) : NULL;
+	rebuild(l);
+	/* Stay on the same row when it still passes. */
+	l->cursor = 0;
+	for (size_t i = 0; i < l->shown; i++) {
+		if (list_row(l, i) == keep) {
+			l->cursor = i;
+			break;
+		}
+	}
+	l->top = 0;
+	clamp(l);
+}
+
+void list_set_sort(struct list *l, int col, bool desc)
+{
+	l->sort_col = col;
+	l->sort_desc = desc;
+	rebuild(l);
+	l->cursor = l->top = 0;
+}
+
+void list_goto(struct list *l, size_t pos, int height)
+{
+	if (l->shown == 0)
+		return;
+	l->cursor = pos < l->shown ? pos : l->shown - 1;
+	if (height < 1)
+		height = 1;
+	if (l->cursor < l->top)
+		l->top = l->cursor;
+	else if (l->cursor >= l->top + (size_t)height)
+		l->top = l->cursor - (size_t)height + 1;
+}
+
+void list_move(struct list *l, long delta, int height)
+{
+	if (l->shown == 0)
+		return;
+	size_t pos;
+	if (delta < 0)
+		pos = (size_t)-delta > l->cursor ? 0 : l->cursor - (size_t)-delta;
+	else
+		pos = l->cursor + (size_t)delta;
+	list_goto(l, pos, height);
+}
+
+bool list_find(struct list *l, const char *pattern, int dir, int height)
+{
+	if (l->shown == 0 || pattern == NULL || pattern[0] == '\0')
+		return false;
+	for (size_t k = 1; k <= l->shown; k++) {
+		size_t pos = dir > 0 ? (l->cursor + k) % l->shown : (l->cursor + l->shown - k % l->shown) % l->shown;
+
+		if (list_row_matches(l, list_row(l, pos), pattern)) {
+			list_goto(l, pos, height);
+			return true;
+		}
+	}
+	return false;
+}
