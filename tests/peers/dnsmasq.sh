@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# tests/peers/dnsmasq.sh: a real DNS server (dnsmasq) serving the test zone
+# .test on 127.0.0.1 at a free port, and a slow forwarder in front of it.
+#
+#   dnsmasq.sh start DIR             starts dnsmasq, prints its port
+#   dnsmasq.sh start-slow DIR SECS   starts the forwarder (answers for
+#                                    *slow.test SECS late), prints its port
+#   dnsmasq.sh stop DIR              stops both by PID
+#
+# The zone (names under .test not listed are NXDOMAIN):
+#   two-mx.test      MX 10 mx1.two-mx.test (127.0.0.1), MX 20 mx2.two-mx.test (127.0.0.2)
+#   one-mx.test      MX 10 mx.one-mx.test (127.0.0.1)
+#   a-only.test      no MX; A 127.0.0.3, AAAA ::1
+#   nullmx.test      MX 0 . (RFC 7505 null MX)
+#   slow.test        MX 10 mx.slow.test (127.0.0.1), answered late by the forwarder
+# Extra dnsmasq options may be given in $DNSMASQ_EXTRA.
+set -u
+cmd=${1:?usage: dnsmasq.sh start|start-slow|stop DIR}
+D=${2:?usage: dnsmasq.sh $cmd DIR}
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+TESTBIN=${TESTBIN:-$ROOT/build/tests}
+mkdir -p "$D"
+
+free_port() { # a port nothing listens on (UDP and TCP), from a random start
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+answers() { # answers PORT NAME: true once the server answers a query
+	dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" MX >/dev/null 2>&1
+}
+
+case $cmd in
+start)
+	command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || { echo "dnsmasq not installed" >&2; exit 1; }
+	for attempt in 1 2 3 4 5; do
+		port=$(free_port) || exit 1
+		# shellcheck disable=SC2086
+		/usr/sbin/dnsmasq -k --conf-file=/dev/null --port="$port" --listen-address=127.0.0.1 \
+			--bind-interfaces --no-resolv --no-hosts --pid-file= --log-facility="$D/dnsmasq.log" \
+			--log-queries --local=/test/ --local-ttl=300 \
+			--mx-host=two-mx.test,mx1.two-mx.test,10 --mx-host=two-mx.test,mx2.two-mx.test,20 \
+			--host-record=mx1.two-mx.test,127.0.0.1 --host-record=mx2.two-mx.test,127.0.0.2 \
+			--mx-host=one-mx.test,mx.one-mx.test,10 --host-record=mx.one-mx.test,127.0.0.1 \
+			--host-record=a-only.test,127.0.0.3,::1 --dns-rr=nullmx.test,15,000000 \
+			--mx-host=slow.test,mx.slow.test,10 --host-record=mx.slow.test,127.0.0.1 \
+			${DNSMASQ_EXTRA:-} >>"$D/dnsmasq.out" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 40); do
+			if ! kill -0 "$pid" 2>/dev/null; then break; fi
+			if answers "$port" two-mx.test; then
+				echo "$pid" >"$D/dnsmasq.pid"
+				echo "$port" >"$D/dnsmasq.port"
+				echo "$port"
+				exit 0
+			fi
+			sleep 0.05
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	echo "dnsmasq did not start: $(tail -c 300 "$D/dnsmasq.out" 2>/dev/null)" >&2
+	exit 1
+	;;
+start-slow)
+	secs=${3:?usage: dnsmasq.sh start-slow DIR SECS}
+	up=$(cat "$D/dnsmasq.port" 2>/dev/null) || { echo "start dnsmasq first" >&2; exit 1; }
+	[ -x "$TESTBIN/slowdns" ] || { echo "no $TESTBIN/slowdns (make test-programs)" >&2; exit 1; }
+	"$TESTBIN/slowdns" 0 "$up" slow.test "$((secs * 1000))" >"$D/slowdns.port" 2>"$D/slowdns.err" &
+	pid=$!
+	for _ in $(seq 1 40); do
+		port=$(head -1 "$D/slowdns.port" 2>/dev/null)
+		if [ -n "$port" ] && answers "$port" two-mx.test; then
+			echo "$pid" >"$D/slowdns.pid"
+			echo "$port"
+			exit 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill "$pid" 2>/dev/null
+	echo "slow forwarder did not start: $(cat "$D/slowdns.err")" >&2
+	exit 1
+	;;
+stop)
+	for f in "$D/slowdns.pid" "$D/dnsmasq.pid"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$pid" 2>/dev/null
+		rm -f "$f"
+	done
+	;;
+*)
+	echo "usage: dnsmasq.sh start|start-slow|stop DIR" >&2
+	exit 64
+	;;
+esac
