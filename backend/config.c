@@ -502,6 +502,13 @@ static int handler(void *user, const char *section, const char *name, const char
 		unknown_key(ps, section, name);
 		return 0;
 	}
+	/* "k =;v" reads as ";v" but "k = ;v" as empty: refuse the ambiguity
+	 * rather than keep a value that means something else once re-spaced. */
+	if (value[0] == ';') {
+		parse_fail(ps, "[%s] %s: a value may not start with ';' (after a blank it starts a comment)",
+			   section, name);
+		return 0;
+	}
 	if (!set_value(ps->cfg, k, value, why, sizeof(why))) {
 		parse_fail(ps, "[%s] %s: %s", section, name, why);
 		return 0;

@@ -344,6 +344,17 @@ static void test_config_reads_comments_blank_lines_and_crlf(void **state)
 	config_free(&c);
 }
 
+/* Found by fuzz_config: "db =;x" read as ";x", but shown as "db = ;x" it
+ * reads as empty. A value starting with ';' is refused, with its line. */
+static void test_config_value_starting_with_semicolon_is_refused(void **state)
+{
+	(void)state;
+	expect_error("[aliases]\ndb =;ket\n",
+		     "t.conf:2: [aliases] db: a value may not start with ';' (after a blank it starts a comment)");
+	expect_error("\xef\xbb\xbf[cache]\n\nprefix=;\n",
+		     "t.conf:3: [cache] prefix: a value may not start with ';' (after a blank it starts a comment)");
+}
+
 static void test_config_duplicate_key_last_wins(void **state)
 {
 	struct config c;
@@ -840,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_config_bool_accepts_every_spelling_in_any_case),
 		cmocka_unit_test(test_config_numbers_accept_the_whole_range),
 		cmocka_unit_test(test_config_reads_comments_blank_lines_and_crlf),
+		cmocka_unit_test(test_config_value_starting_with_semicolon_is_refused),
 		cmocka_unit_test(test_config_duplicate_key_last_wins),
 		cmocka_unit_test(test_config_empty_value_clears_a_string),
 		cmocka_unit_test(test_config_unknown_key_names_line_and_suggests_nearest),
