@@ -201,6 +201,172 @@ void config_free(struct config *cfg);
  * (malloc'd), or NULL for an unknown key. */
 char *config_value(const struct config *cfg, const char *section, const char *name);
 
+/* ---- aliasdb.c: alias maps (sendmail/Postfix aliases.db, text aliases) ---- */
+
+/*
+ * An alias map in memory: every record's key and value in one blob, in the
+ * order of the source (cursor order for a db, file order for text), found
+ * by key through a hash index built on first lookup. Keys and values are
+ * the stored bytes with exactly one trailing NUL stripped when present.
+ */
+struct alias_ent {
+	uint32_t koff, klen; /* key: blob + koff, klen bytes */
+	uint32_t voff, vlen; /* value */
+	uint32_t line;       /* text maps: line of the key (1-based); db: 0 */
+};
+
+struct alias_problem {
+	uint32_t line;
+	char *msg;
+};
+
+struct alias_map {
+	char *blob;
+	size_t bloblen, blobcap;
+	struct alias_ent *ents;
+	size_t n, cap;
+	uint32_t *index;     /* open-addressing hash of entry numbers + 1; NULL until needed */
+	size_t index_size;
+	/* db maps */
+	char *path;
+	char type[8];        /* "hash", "btree", "text" */
+	bool has_at;         /* the "@" record a complete newaliases/postalias build writes */
+	bool nul_terminated; /* at least one key was stored with its NUL */
+	bool mixed_nul;      /* some keys with NUL, some without */
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+	/* text maps: rejected lines and duplicates, in file order */
+	struct alias_problem *problems;
+	size_t nproblems;
+};
+
+void aliasmap_init(struct alias_map *m);
+void aliasmap_free(struct alias_map *m);
+/* Appends a record (bytes copied). */
+void aliasmap_add(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, uint32_t line);
+/* Adds, or replaces the value of the record with the same key in place. */
+void aliasmap_put(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, uint32_t line);
+/* Entry by exact key bytes, or NULL (later duplicates win, as in a db). */
+const struct alias_ent *aliasmap_get(struct alias_map *m, const char *k, size_t klen);
+/* As sendmail looks up a local name: ASCII lower-cased. */
+const struct alias_ent *aliasmap_lookup(struct alias_map *m, const char *name, size_t len);
+/* True for the records a plain listing hides: "@" and "YP_*". */
+bool aliasmap_is_meta(const char *k, size_t klen);
+static inline const char *aliasmap_key(const struct alias_map *m, const struct alias_ent *e)
+{
+	return m->blob + e->koff;
+}
+static inline const char *aliasmap_val(const struct alias_map *m, const struct alias_ent *e)
+{
+	return m->blob + e->voff;
+}
+
+/*
+ * Reads a Berkeley DB alias map (hash or btree, opened DB_UNKNOWN and
+ * DB_RDONLY with no environment) under a shared flock taken on a separate
+ * read-only descriptor, retried for lock_wait_ms and released as soon as the
+ * snapshot is taken. Returns 0, or an exit code with err filled:
+ * EXIT_TEMPFAIL when a rebuild holds the lock, EXIT_NOPERM (naming the group
+ * that can read it), EXIT_NOINPUT, EXIT_DATAERR for a corrupt or foreign file.
+ */
+int aliasdb_snapshot(const char *path, int lock_wait_ms, struct alias_map *m, char *err, size_t errlen);
+/* The same read, streamed: cb is called for each record under the lock (it
+ * must not wait on anything). cb returning non-zero stops the scan. */
+int aliasdb_scan(const char *path, int lock_wait_ms,
+		 int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
+		 struct alias_map *info, char *err, size_t errlen);
+/*
+ * One look-up as sendmail does it: the name ASCII lower-cased, tried with
+ * and without a trailing NUL. Returns 1 and a malloc'd *val, 0 when there
+ * is no such key, or -1 with *code (an exit code) and err set.
+ */
+int aliasdb_get(const char *path, int lock_wait_ms, const char *name, size_t len, char **val, size_t *vlen,
+		int *code, char *err, size_t errlen);
+/*
+ * The alias db the MTA uses, when none is configured: the first
+ * "O AliasFile=" of /etc/mail/sendmail.cf (class: prefixes and -N flags
+ * dropped), else Postfix's first hash:/btree: alias_maps in
+ * /etc/postfix/main.cf, else /etc/aliases; with ".db" added. The roots are
+ * parameters so tests can point them elsewhere. malloc'd.
+ */
+char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf);
+/* True when the file at m->path is no longer the one the snapshot was taken from. */
+bool aliasdb_changed(const struct alias_map *m);
+/*
+ * Writes m to db_path the way Debian sendmail's newaliases does (hash,
+ * NUL-terminated keys and values, "@" last) or, with postfix, as postalias
+ * does; into a temporary file in the same directory renamed over db_path
+ * while an exclusive flock is held on the old file, keeping its owner and
+ * mode. Returns 0 or an exit code with err filled.
+ */
+int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, char *err, size_t errlen);
+
+/*
+ * Parses a text aliases file with sendmail's rules (postfix = false: '#'
+ * lines swallow the indented lines after them, continuation lines keep
+ * their leading whitespace, backslash-newline is removed, keys are
+ * lower-cased, the last duplicate wins) or Postfix's (the first duplicate
+ * wins, values normalised to "a, b"). Rejected lines and duplicates go to
+ * m->problems. aliastext_load returns 0 or an exit code.
+ */
+void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_map *m);
+int aliastext_load(const char *path, bool postfix, struct alias_map *m, char *err, size_t errlen);
+
+/* ---- aliasexp.c: expansion, reverse look-up and checks over alias maps ---- */
+
+enum alias_kind {
+	AK_ALIAS,   /* a name found in the map: its targets follow, one level deeper */
+	AK_USER,    /* a local user (getpwnam) */
+	AK_INCLUDE, /* :include:FILE; its targets follow */
+	AK_PROGRAM, /* |program */
+	AK_FILE,    /* /file */
+	AK_REMOTE,  /* user@domain not in local_domains */
+	AK_ERROR,   /* error:CODE TEXT */
+	AK_UNKNOWN, /* a local name that is neither an alias nor a user */
+};
+
+struct alias_node {
+	int depth;             /* 0 = the address asked for */
+	enum alias_kind kind;
+	char *addr;            /* the target as written */
+	char *note;            /* why it is flagged, or what goes with it (owner-X), or NULL */
+	bool problem;          /* loop, too deep, missing user/file, not executable */
+	bool duplicate;        /* already delivered to earlier in the tree */
+};
+
+struct alias_tree {
+	struct alias_node *nodes;
+	size_t n, cap;
+};
+
+/* Where names are looked up: the alias map first, then the extra maps. */
+struct alias_env {
+	struct alias_map *map;
+	struct alias_map **extra; /* virtual_alias_maps, virtusertable; may be NULL */
+	size_t nextra;
+	const char *local_domains; /* comma/space separated; "user@<local>" is local */
+};
+
+/* sendmail's limit: "loop broken (11 aliases deep; 10 max)". */
+#define ALIAS_MAX_DEPTH 10
+
+const char *alias_kind_name(enum alias_kind k);
+/* Splits a value into its targets (commas outside quotes and angle brackets). */
+size_t alias_split(const char *v, size_t len, char ***targets);
+void alias_targets_free(char **t, size_t n);
+/* The expansion tree of addr, depth first, as sendmail -bv would walk it. */
+void alias_expand(const struct alias_env *env, const char *addr, struct alias_tree *out);
+void alias_tree_free(struct alias_tree *t);
+
+/* Reverse look-up: every alias that reaches target, with the path. */
+struct alias_who {
+	char *alias;  /* the alias name */
+	char *path;   /* "alias -> ... -> target" */
+	int depth;    /* 1 = lists target itself */
+};
+size_t alias_who(const struct alias_env *env, const char *target, struct alias_who **out);
+void alias_who_free(struct alias_who *w, size_t n);
+
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
 
 struct loop;

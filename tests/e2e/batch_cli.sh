@@ -51,13 +51,6 @@ while read -r args; do
 		not_ok "not_built_exits_70: $args" "exit $RC" "stdout: $OUT" "stderr: $ERR"
 	fi
 done <<'LIST'
-aliases
-aliases list
-aliases show root
-aliases expand root
-aliases who root
-aliases check
-aliases build /tmp/aliases
 cache
 cache stats
 cache list --prefix r:

@@ -1,0 +1,501 @@
+/*
+ * backend/aliasexp.c: what an alias map means. Expansion walks an address
+ * the way sendmail -bv does (aliases, :include: files, programs, files,
+ * remote addresses, error: targets; loops and depth broken at sendmail's
+ * limit, duplicates delivered once); reverse look-up finds every alias that
+ * reaches a target, through include files too.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+const char *alias_kind_name(enum alias_kind k)
+{
+	static const char *const names[] = { "alias", "user", "include", "program", "file", "remote", "error", "unknown" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+size_t alias_split(const char *v, size_t len, char ***targets)
+{
+	size_t n = 0, cap = 4, i = 0;
+	char **t = xcalloc(cap, sizeof(char *));
+
+	while (i < len) {
+		bool quoted = false;
+		int angle = 0;
+		size_t start = i;
+
+		for (; i < len; i++) {
+			if (v[i] == '\\' && i + 1 < len)
+				i++;
+			else if (v[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && v[i] == '<')
+				angle++;
+			else if (!quoted && v[i] == '>' && angle > 0)
+				angle--;
+			else if (!quoted && angle == 0 && (v[i] == ',' || v[i] == '\n'))
+				break;
+		}
+		size_t a = start, b = i;
+		while (a < b && is_space(v[a]))
+			a++;
+		while (b > a && is_space(v[b - 1]))
+			b--;
+		if (b > a) {
+			if (n == cap) {
+				cap *= 2;
+				t = xrealloc(t, cap * sizeof(char *));
+			}
+			t[n++] = xstrndup(v + a, b - a);
+		}
+		i++;
+	}
+	*targets = t;
+	return n;
+}
+
+void alias_targets_free(char **t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i]);
+	free(t);
+}
+
+static void lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s + 32);
+}
+
+/* A target with its surrounding quotes and angle brackets taken off. */
+static char *unwrap(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n >= 2 && t[0] == '<' && t[n - 1] == '>')
+		t++, n -= 2;
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"' && (t[1] == '|' || t[1] == '/'))
+		t++, n -= 2;
+	return xstrndup(t, n);
+}
+
+static bool domain_is_local(const char *domain, const char *locals)
+{
+	size_t dl = strlen(domain);
+
+	if (locals == NULL)
+		return false;
+	for (const char *p = locals; *p != '\0';) {
+		while (*p == ',' || is_space(*p))
+			p++;
+		size_t n = strcspn(p, ", \t");
+		if (n == dl && n > 0 && strncasecmp(p, domain, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static bool user_exists(const char *name)
+{
+	if (getpwnam(name) != NULL)
+		return true;
+	char *l = xstrdup(name);
+	lower(l);
+	bool ok = getpwnam(l) != NULL;
+	free(l);
+	return ok;
+}
+
+/* Looks a local name up in the map, then the extra maps. */
+static const struct alias_ent *find(const struct alias_env *env, const char *name, struct alias_map **in)
+{
+	const struct alias_ent *e;
+
+	if (env->map != NULL && (e = aliasmap_lookup(env->map, name, strlen(name))) != NULL &&
+	    !aliasmap_is_meta(name, strlen(name))) {
+		*in = env->map;
+		return e;
+	}
+	for (size_t i = 0; i < env->nextra; i++) {
+		if ((e = aliasmap_lookup(env->extra[i], name, strlen(name))) != NULL) {
+			*in = env->extra[i];
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static struct alias_node *add_node(struct alias_tree *t, int depth, enum alias_kind kind, const char *addr)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap != 0 ? t->cap * 2 : 16;
+		t->nodes = xrealloc(t->nodes, t->cap * sizeof(*t->nodes));
+	}
+	struct alias_node *n = &t->nodes[t->n++];
+	memset(n, 0, sizeof(*n));
+	n->depth = depth;
+	n->kind = kind;
+	n->addr = xstrdup(addr);
+	return n;
+}
+
+static void set_note(struct alias_node *n, bool problem, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_note(struct alias_node *n, bool problem, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	if (n->note != NULL) {
+		buf_adds(&b, n->note);
+		buf_adds(&b, "; ");
+		free(n->note);
+	}
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	n->note = buf_take(&b);
+	n->problem = n->problem || problem;
+}
+
+struct walk {
+	const struct alias_env *env;
+	struct alias_tree *tree;
+	char **stack; /* the aliases above, lower-cased, to see a loop */
+	int depth;
+	char **seen;  /* leaves delivered to, to mark duplicates */
+	size_t nseen, capseen;
+};
+
+static bool seen_before(struct walk *w, const char *key)
+{
+	for (size_t i = 0; i < w->nseen; i++)
+		if (strcmp(w->seen[i], key) == 0)
+			return true;
+	if (w->nseen == w->capseen) {
+		w->capseen = w->capseen != 0 ? w->capseen * 2 : 16;
+		w->seen = xrealloc(w->seen, w->capseen * sizeof(char *));
+	}
+	w->seen[w->nseen++] = xstrdup(key);
+	return false;
+}
+
+static void walk_target(struct walk *w, const char *target, int depth);
+
+static void walk_value(struct walk *w, const char *v, size_t len, int depth)
+{
+	char **t;
+	size_t n = alias_split(v, len, &t);
+
+	for (size_t i = 0; i < n; i++)
+		walk_target(w, t[i], depth);
+	alias_targets_free(t, n);
+}
+
+static void walk_include(struct walk *w, struct alias_node *node, const char *path, int depth)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		set_note(node, true, "cannot open include file: %s", strerror(errno));
+		return;
+	}
+	struct buf b;
+	char line[4096];
+	buf_init(&b);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#')
+			continue;
+		buf_adds(&b, line);
+	}
+	fclose(f);
+	walk_value(w, b.data != NULL ? b.data : "", b.len, depth);
+	buf_free(&b);
+}
+
+static void walk_target(struct walk *w, const char *target, int depth)
+{
+	char *t = unwrap(target);
+	struct alias_node *node;
+
+	if (depth > ALIAS_MAX_DEPTH) {
+		node = add_node(w->tree, depth, AK_UNKNOWN, t);
+		set_note(node, true, "loop broken (%d aliases deep; %d max)", depth, ALIAS_MAX_DEPTH);
+		free(t);
+		return;
+	}
+	if (t[0] == '|') {
+		node = add_node(w->tree, depth, AK_PROGRAM, t);
+		char *prog = xstrndup(t + 1, strcspn(t + 1, " \t"));
+		if (prog[0] == '/' && access(prog, X_OK) != 0)
+			set_note(node, true, "%s: not executable", prog);
+		if (seen_before(w, t))
+			node->duplicate = true;
+		free(prog);
+	} else if (t[0] == '/') {
+		node = add_node(w->tree, depth, AK_FILE, t);
+		if (seen_before(w, t))
+			node->duplicate = true;
+	} else if (strncasecmp(t, ":include:", 9) == 0) {
+		node = add_node(w->tree, depth, AK_INCLUDE, t);
+		const char *path = t + 9;
+		while (is_space(*path))
+			path++;
+		walk_include(w, node, path, depth + 1);
+	} else if (strncasecmp(t, "error:", 6) == 0 || strncasecmp(t, ":error:", 7) == 0) {
+		node = add_node(w->tree, depth, AK_ERROR, t);
+	} else {
+		bool backslash = t[0] == '\\';
+		char *local = xstrdup(backslash ? t + 1 : t);
+		char *at = strrchr(local, '@');
+		bool remote = false;
+
+		if (at != NULL) {
+			if (domain_is_local(at + 1, w->env->local_domains))
+				*at = '\0';
+			else
+				remote = true;
+		}
+		if (remote) {
+			node = add_node(w->tree, depth, AK_REMOTE, t);
+			char *key = xstrdup(t);
+			lower(key);
+			if (seen_before(w, key))
+				node->duplicate = true;
+			free(key);
+			free(local);
+			free(t);
+			return;
+		}
+		char *key = xstrdup(local);
+		lower(key);
+		struct alias_map *in = NULL;
+		const struct alias_ent *e = backslash ? NULL : find(w->env, key, &in);
+		if (e != NULL) {
+			node = add_node(w->tree, depth, AK_ALIAS, t);
+			for (int i = 0; i < w->depth; i++) {
+				if (strcmp(w->stack[i], key) == 0) {
+					set_note(node, true, "aliasing/forwarding loop broken");
+					free(key);
+					free(local);
+					free(t);
+					return;
+				}
+			}
+			/* owner-X receives X's errors: show it beside X. */
+			char *owner = xasprintf("owner-%s", key);
+			struct alias_map *oin = NULL;
+			const struct alias_ent *oe = find(w->env, owner, &oin);
+			if (oe != NULL)
+				set_note(node, false, "errors to %s: %.*s", owner, (int)oe->vlen, aliasmap_val(oin, oe));
+			free(owner);
+			char *val = xstrndup(aliasmap_val(in, e), e->vlen);
+			w->stack = xrealloc(w->stack, (size_t)(w->depth + 1) * sizeof(char *));
+			w->stack[w->depth++] = key;
+			walk_value(w, val, e->vlen, depth + 1);
+			w->depth--;
+			free(val);
+		} else {
+			bool user = user_exists(local);
+			node = add_node(w->tree, depth, user ? AK_USER : AK_UNKNOWN, t);
+			if (!user)
+				set_note(node, true, "User unknown");
+			if (seen_before(w, key))
+				node->duplicate = true;
+			free(key);
+		}
+		free(local);
+	}
+	free(t);
+}
+
+void alias_expand(const struct alias_env *env, const char *addr, struct alias_tree *out)
+{
+	struct walk w = { .env = env, .tree = out };
+
+	walk_target(&w, addr, 0);
+	free(w.stack);
+	for (size_t i = 0; i < w.nseen; i++)
+		free(w.seen[i]);
+	free(w.seen);
+}
+
+void alias_tree_free(struct alias_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->nodes[i].addr);
+		free(t->nodes[i].note);
+	}
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- reverse look-up ---- */
+
+/* One edge of the reverse index: target (normalised) is listed by alias. */
+struct edge {
+	char *target;
+	size_t alias; /* entry number in the map */
+	struct alias_map *map;
+};
+
+static int edge_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct edge *)a)->target, ((const struct edge *)b)->target);
+}
+
+/* The form a target is matched in: local names and addresses lower-cased,
+ * local domains dropped, quotes and brackets off. */
+static char *normalise(const struct alias_env *env, const char *target)
+{
+	char *t = unwrap(target);
+
+	if (t[0] == '|' || t[0] == '/')
+		return t;
+	char *s = t[0] == '\\' ? xstrdup(t + 1) : xstrdup(t);
+	free(t);
+	lower(s);
+	char *at = strrchr(s, '@');
+	if (at != NULL && domain_is_local(at + 1, env->local_domains))
+		*at = '\0';
+	return s;
+}
+
+static void add_edges(const struct alias_env *env, struct alias_map *m, size_t i, const char *v, size_t len,
+		      struct edge **edges, size_t *n, size_t *cap, int include_depth)
+{
+	char **t;
+	size_t nt = alias_split(v, len, &t);
+
+	for (size_t k = 0; k < nt; k++) {
+		if (*n == *cap) {
+			*cap = *cap != 0 ? *cap * 2 : 1024;
+			*edges = xrealloc(*edges, *cap * sizeof(**edges));
+		}
+		(*edges)[(*n)++] = (struct edge){ normalise(env, t[k]), i, m };
+		/* Members of an include file are reached through the alias too. */
+		if (strncasecmp(t[k], ":include:", 9) == 0 && include_depth < 3) {
+			const char *path = t[k] + 9;
+			while (is_space(*path))
+				path++;
+			FILE *f = fopen(path, "r");
+			if (f != NULL) {
+				struct buf b;
+				char line[4096];
+				buf_init(&b);
+				while (fgets(line, sizeof(line), f) != NULL)
+					if (line[0] != '#')
+						buf_adds(&b, line);
+				fclose(f);
+				add_edges(env, m, i, b.data != NULL ? b.data : "", b.len, edges, n, cap, include_depth + 1);
+				buf_free(&b);
+			}
+		}
+	}
+	alias_targets_free(t, nt);
+}
+
+size_t alias_who(const struct alias_env *env, const char *target, struct alias_who **out)
+{
+	struct edge *edges = NULL;
+	size_t ne = 0, cap = 0;
+	struct alias_map *maps[17];
+	size_t nmaps = 0;
+
+	if (env->map != NULL)
+		maps[nmaps++] = env->map;
+	for (size_t i = 0; i < env->nextra && nmaps < 17; i++)
+		maps[nmaps++] = env->extra[i];
+	for (size_t m = 0; m < nmaps; m++)
+		for (size_t i = 0; i < maps[m]->n; i++) {
+			const struct alias_ent *e = &maps[m]->ents[i];
+			if (aliasmap_is_meta(aliasmap_key(maps[m], e), e->klen))
+				continue;
+			add_edges(env, maps[m], i, aliasmap_val(maps[m], e), e->vlen, &edges, &ne, &cap, 0);
+		}
+	qsort(edges, ne, sizeof(*edges), edge_cmp);
+
+	/* Breadth first from the target up through the aliases that list it. */
+	struct alias_who *res = NULL;
+	size_t nres = 0, capres = 0, head = 0;
+	char **queue = xcalloc(1, sizeof(char *));
+	char **paths = xcalloc(1, sizeof(char *));
+	int *depths = xcalloc(1, sizeof(int));
+	size_t nq = 1;
+	queue[0] = normalise(env, target);
+	paths[0] = xstrdup(target);
+	depths[0] = 0;
+	while (head < nq) {
+		struct edge key = { .target = queue[head] };
+		struct edge *hit = bsearch(&key, edges, ne, sizeof(*edges), edge_cmp);
+		if (hit != NULL) {
+			while (hit > edges && strcmp(hit[-1].target, queue[head]) == 0)
+				hit--;
+			for (; hit < edges + ne && strcmp(hit->target, queue[head]) == 0; hit++) {
+				const struct alias_ent *e = &hit->map->ents[hit->alias];
+				char *name = xstrndup(aliasmap_key(hit->map, e), e->klen);
+				bool dup = false;
+				for (size_t r = 0; r < nres; r++)
+					if (strcmp(res[r].alias, name) == 0)
+						dup = true;
+				if (dup || depths[head] >= ALIAS_MAX_DEPTH) {
+					free(name);
+					continue;
+				}
+				if (nres == capres) {
+					capres = capres != 0 ? capres * 2 : 16;
+					res = xrealloc(res, capres * sizeof(*res));
+				}
+				res[nres].alias = xstrdup(name);
+				res[nres].path = xasprintf("%s -> %s", name, paths[head]);
+				res[nres].depth = depths[head] + 1;
+				queue = xrealloc(queue, (nq + 1) * sizeof(char *));
+				paths = xrealloc(paths, (nq + 1) * sizeof(char *));
+				depths = xrealloc(depths, (nq + 1) * sizeof(int));
+				queue[nq] = name;
+				paths[nq] = xstrdup(res[nres].path);
+				depths[nq] = res[nres].depth;
+				nq++;
+				nres++;
+			}
+		}
+		head++;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		free(queue[i]);
+		free(paths[i]);
+	}
+	free(queue);
+	free(paths);
+	free(depths);
+	for (size_t i = 0; i < ne; i++)
+		free(edges[i].target);
+	free(edges);
+	*out = res;
+	return nres;
+}
+
+void alias_who_free(struct alias_who *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(w[i].alias);
+		free(w[i].path);
+	}
+	free(w);
+}

@@ -1,0 +1,306 @@
+/*
+ * backend/aliastext.c: the text aliases file, parsed as newaliases
+ * (sendmail's readaliases) or postalias would parse it, so that a diff
+ * against the db, a preview of a build, or a host with only a text file
+ * all see what the MTA would see. Rejected lines are kept with their line
+ * numbers and sendmail's wording.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+static void problem(struct alias_map *m, uint32_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct alias_map *m, uint32_t line, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	m->problems = xrealloc(m->problems, (m->nproblems + 1) * sizeof(*m->problems));
+	m->problems[m->nproblems].line = line;
+	m->problems[m->nproblems].msg = buf_take(&b);
+	m->nproblems++;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* RFC 5322 atext, for deciding whether quotes around a local part are needed. */
+static bool is_atext(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL) || ((unsigned char)c >= 0x80);
+}
+
+static bool is_dot_atom(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!is_atext(s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The alias name as the MTA stores it: trimmed, quotes dropped where the
+ * local part does not need them, ASCII lower-cased. Returns false (with
+ * why) for a name the MTA would refuse.
+ */
+static bool canonical_name(const char *s, size_t n, struct buf *out, const char **why)
+{
+	while (n > 0 && is_space(*s))
+		s++, n--;
+	while (n > 0 && is_space(s[n - 1]))
+		n--;
+	buf_reset(out);
+	buf_grow(out, n);
+	if (n == 0) {
+		*why = "illegal alias name";
+		return false;
+	}
+	bool quoted = false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			quoted = !quoted;
+		else if (s[i] == '@' && !quoted) {
+			*why = "cannot alias non-local names";
+			return false;
+		}
+	}
+	if (quoted) {
+		*why = "illegal alias name";
+		return false;
+	}
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"' && memchr(s + 1, '"', n - 2) == NULL &&
+	    is_dot_atom(s + 1, n - 2)) {
+		s++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf_addc(out, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]));
+	return true;
+}
+
+/* Postfix's stored form of a value: the addresses, trimmed, joined by ", ". */
+static void postfix_value(const char *v, size_t n, struct buf *out)
+{
+	size_t i = 0;
+	bool first = true;
+
+	buf_reset(out);
+	buf_grow(out, n);
+	while (i < n) {
+		bool quoted = false;
+		size_t start = i;
+
+		for (; i < n; i++) {
+			if (v[i] == '\\' && i + 1 < n)
+				i++;
+			else if (v[i] == '"')
+				quoted = !quoted;
+			else if (v[i] == ',' && !quoted)
+				break;
+		}
+		size_t a = start, b = i;
+		while (a < b && is_space(v[a]))
+			a++;
+		while (b > a && is_space(v[b - 1]))
+			b--;
+		if (b > a) {
+			if (!first)
+				buf_adds(out, ", ");
+			/* Runs of blanks outside quotes become one space. */
+			bool q = false, sp = false;
+			for (size_t k = a; k < b; k++) {
+				if (v[k] == '"')
+					q = !q;
+				if (!q && is_space(v[k])) {
+					sp = true;
+					continue;
+				}
+				if (sp)
+					buf_addc(out, ' ');
+				sp = false;
+				buf_addc(out, v[k]);
+			}
+			first = false;
+		}
+		i++;
+	}
+}
+
+/* One logical entry (key line plus continuations) has been gathered. */
+static void entry(struct alias_map *m, const char *text, size_t len, uint32_t line, bool postfix, struct buf *name,
+		  struct buf *val)
+{
+	const char *colon = memchr(text, ':', len);
+	const char *why = NULL;
+
+	/* sendmail stops the name at the first ':' (quotes do not protect it). */
+	if (colon == NULL) {
+		problem(m, line, "%.40s... missing colon", text);
+		return;
+	}
+	if (!canonical_name(text, (size_t)(colon - text), name, &why)) {
+		problem(m, line, "%.40s... %s", text, why);
+		return;
+	}
+	const char *v = colon + 1;
+	size_t vn = len - (size_t)(v - text);
+	while (vn > 0 && is_space(*v))
+		v++, vn--;
+	if (vn == 0) {
+		problem(m, line, "%.40s... missing value for alias", text);
+		return;
+	}
+	if (postfix) {
+		postfix_value(v, vn, val);
+	} else {
+		buf_reset(val);
+		buf_add(val, v, vn);
+	}
+	const struct alias_ent *old = aliasmap_get(m, name->data, name->len);
+	if (old != NULL) {
+		if (postfix) {
+			problem(m, line, "duplicate entry: \"%s\" (the first, line %u, is kept)", name->data, old->line);
+			return;
+		}
+		problem(m, line, "duplicate alias name %s (this one, not line %u's, is kept)", name->data, old->line);
+	}
+	aliasmap_put(m, name->data, name->len, val->data, val->len, line);
+}
+
+void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_map *m)
+{
+	struct buf logical, name, val;
+	size_t pos = 0;
+	uint32_t lineno = 0, entry_line = 0;
+	bool have = false, skipping = false;
+
+	buf_init(&logical);
+	buf_init(&name);
+	buf_init(&val);
+	free(m->path);
+	m->path = NULL;
+	snprintf(m->type, sizeof(m->type), "text");
+	while (pos < len) {
+		/* One physical line; backslash-newline joins the next one. */
+		size_t start = pos;
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		uint32_t first_line = ++lineno;
+		struct buf phys;
+
+		buf_init(&phys);
+		buf_add(&phys, text + start, end - start);
+		pos = nl != NULL ? end + 1 : len;
+		while (!postfix && phys.len > 0 && phys.data[phys.len - 1] == '\\' && pos < len) {
+			phys.len--;
+			nl = memchr(text + pos, '\n', len - pos);
+			end = nl != NULL ? (size_t)(nl - text) : len;
+			buf_add(&phys, text + pos, end - pos);
+			pos = nl != NULL ? end + 1 : len;
+			lineno++;
+		}
+		buf_grow(&phys, 0);
+		char c = phys.len > 0 ? phys.data[0] : '\0';
+		bool blank = phys.len == 0 || (postfix && strspn(phys.data, " \t\r") == phys.len);
+		bool comment = c == '#' || (postfix && phys.data[strspn(phys.data, " \t")] == '#');
+
+		if (postfix && (blank || comment)) {
+			/* Postfix: comments and blank lines anywhere, even between continuations. */
+			buf_free(&phys);
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			if (have) {
+				/* A continuation keeps its leading whitespace (sendmail). */
+				buf_add(&logical, phys.data, phys.len);
+			} else if (!skipping) {
+				problem(m, first_line, "Non-continuation line starts with space");
+				skipping = true;
+			}
+			buf_free(&phys);
+			continue;
+		}
+		if (have) {
+			entry(m, logical.data, logical.len, entry_line, postfix, &name, &val);
+			have = false;
+		}
+		if (blank || comment) {
+			/* sendmail: the indented lines after a comment belong to it. */
+			skipping = true;
+			buf_free(&phys);
+			continue;
+		}
+		skipping = false;
+		buf_reset(&logical);
+		buf_add(&logical, phys.data, phys.len);
+		entry_line = first_line;
+		have = true;
+		buf_free(&phys);
+	}
+	if (have)
+		entry(m, logical.data, logical.len, entry_line, postfix, &name, &val);
+	buf_free(&logical);
+	buf_free(&name);
+	buf_free(&val);
+}
+
+int aliastext_load(const char *path, bool postfix, struct alias_map *m, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	struct buf b;
+	char chunk[65536];
+	ssize_t n;
+
+	if (fd < 0) {
+		if (errno == EACCES)
+			return errf(err, errlen, EXIT_NOPERM, "%s: permission denied", path);
+		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errf(err, errlen, EXIT_NOINPUT, "%s: not a regular file", path);
+	}
+	buf_init(&b);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	int rd_errno = errno;
+	close(fd);
+	if (n < 0) {
+		buf_free(&b);
+		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(rd_errno));
+	}
+	aliasmap_free(m);
+	aliastext_parse(b.data != NULL ? b.data : "", b.len, postfix, m);
+	m->path = xstrdup(path);
+	m->dev = (uint64_t)st.st_dev;
+	m->ino = (uint64_t)st.st_ino;
+	m->size = (uint64_t)st.st_size;
+	m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	buf_free(&b);
+	return 0;
+}
