@@ -401,6 +401,18 @@ int aliasdb_snapshot(const char *path, int lock_wait_ms, struct alias_map *m, ch
 
 /* ---- writing ---- */
 
+/* This host's name as Postfix's myhostname defaults it: gethostname(),
+ * with ".localdomain" (mydomain's last resort) when it has no dot. */
+static void fqdn(char *out, size_t outlen)
+{
+	char host[200];
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outlen, "%s%s", host, strchr(host, '.') != NULL ? "" : ".localdomain");
+}
+
 static int db_put(DB *db, const char *k, size_t kl, const char *v, size_t vl, bool nul)
 {
 	DBT dk, dv;
@@ -458,7 +470,7 @@ int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, 
 		char stamp[32];
 		char host[256] = "";
 
-		gethostname(host, sizeof(host) - 1);
+		fqdn(host, sizeof(host));
 		snprintf(stamp, sizeof(stamp), "%lld", (long long)time(NULL));
 		/* postalias: "@" first, then YP_* without NUL, then the aliases. */
 		if (db_put(db, "@", 1, "@", 1, true) != 0 ||

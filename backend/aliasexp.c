@@ -22,6 +22,25 @@ const char *alias_kind_name(enum alias_kind k)
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
+const char *alias_fault_name(enum alias_fault f)
+{
+	static const char *const names[] = { NULL, "loop", "too-deep", "unknown-user", "missing-include", "program" };
+
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : NULL;
+}
+
+bool alias_tree_deliverable(const struct alias_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct alias_node *n = &t->nodes[i];
+		/* A program that is not executable still counts: sendmail -bv
+		 * says "deliverable" and the failure comes at delivery. */
+		if ((n->fault != AF_NONE && n->fault != AF_PROGRAM) || n->kind == AK_ERROR)
+			return false;
+	}
+	return t->n > 0;
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -154,9 +173,10 @@ static struct alias_node *add_node(struct alias_tree *t, int depth, enum alias_k
 	return n;
 }
 
-static void set_note(struct alias_node *n, bool problem, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_note(struct alias_node *n, enum alias_fault fault, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void set_note(struct alias_node *n, bool problem, const char *fmt, ...)
+static void set_note(struct alias_node *n, enum alias_fault fault, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -171,7 +191,8 @@ static void set_note(struct alias_node *n, bool problem, const char *fmt, ...)
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	n->note = buf_take(&b);
-	n->problem = n->problem || problem;
+	if (n->fault == AF_NONE)
+		n->fault = fault;
 }
 
 struct walk {
@@ -213,7 +234,7 @@ static void walk_include(struct walk *w, struct alias_node *node, const char *pa
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL) {
-		set_note(node, true, "cannot open include file: %s", strerror(errno));
+		set_note(node, AF_INCLUDE, "Cannot open %s: %s", path, strerror(errno));
 		return;
 	}
 	struct buf b;
@@ -236,7 +257,8 @@ static void walk_target(struct walk *w, const char *target, int depth)
 
 	if (depth > ALIAS_MAX_DEPTH) {
 		node = add_node(w->tree, depth, AK_UNKNOWN, t);
-		set_note(node, true, "loop broken (%d aliases deep; %d max)", depth, ALIAS_MAX_DEPTH);
+		set_note(node, AF_DEPTH, "aliasing/forwarding loop broken (%d aliases deep; %d max)", depth,
+			 ALIAS_MAX_DEPTH);
 		free(t);
 		return;
 	}
@@ -244,7 +266,7 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		node = add_node(w->tree, depth, AK_PROGRAM, t);
 		char *prog = xstrndup(t + 1, strcspn(t + 1, " \t"));
 		if (prog[0] == '/' && access(prog, X_OK) != 0)
-			set_note(node, true, "%s: not executable", prog);
+			set_note(node, AF_PROGRAM, "%s: not executable", prog);
 		if (seen_before(w, t))
 			node->duplicate = true;
 		free(prog);
@@ -286,12 +308,15 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		char *key = xstrdup(local);
 		lower(key);
 		struct alias_map *in = NULL;
-		const struct alias_ent *e = backslash ? NULL : find(w->env, key, &in);
+		/* "a: a, b": a self-reference is delivered to the local
+		 * mailbox a, not looped (sendmail's QSELFREF). */
+		bool selfref = w->depth > 0 && strcmp(w->stack[w->depth - 1], key) == 0;
+		const struct alias_ent *e = backslash || selfref ? NULL : find(w->env, key, &in);
 		if (e != NULL) {
 			node = add_node(w->tree, depth, AK_ALIAS, t);
 			for (int i = 0; i < w->depth; i++) {
 				if (strcmp(w->stack[i], key) == 0) {
-					set_note(node, true, "aliasing/forwarding loop broken");
+					set_note(node, AF_LOOP, "aliasing/forwarding loop broken");
 					free(key);
 					free(local);
 					free(t);
@@ -303,7 +328,7 @@ static void walk_target(struct walk *w, const char *target, int depth)
 			struct alias_map *oin = NULL;
 			const struct alias_ent *oe = find(w->env, owner, &oin);
 			if (oe != NULL)
-				set_note(node, false, "errors to %s: %.*s", owner, (int)oe->vlen, aliasmap_val(oin, oe));
+				set_note(node, AF_NONE, "errors to %s: %.*s", owner, (int)oe->vlen, aliasmap_val(oin, oe));
 			free(owner);
 			char *val = xstrndup(aliasmap_val(in, e), e->vlen);
 			w->stack = xrealloc(w->stack, (size_t)(w->depth + 1) * sizeof(char *));
@@ -314,8 +339,10 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		} else {
 			bool user = user_exists(local);
 			node = add_node(w->tree, depth, user ? AK_USER : AK_UNKNOWN, t);
+			if (selfref)
+				set_note(node, AF_NONE, "self-reference: the local mailbox");
 			if (!user)
-				set_note(node, true, "User unknown");
+				set_note(node, AF_UNKNOWN, "User unknown");
 			if (seen_before(w, key))
 				node->duplicate = true;
 			free(key);

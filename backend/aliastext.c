@@ -14,9 +14,10 @@
 
 #include "backend.h"
 
-static void problem(struct alias_map *m, uint32_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct alias_map *m, uint32_t line, bool dup, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void problem(struct alias_map *m, uint32_t line, const char *fmt, ...)
+static void problem(struct alias_map *m, uint32_t line, bool dup, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -27,6 +28,7 @@ static void problem(struct alias_map *m, uint32_t line, const char *fmt, ...)
 	va_end(ap);
 	m->problems = xrealloc(m->problems, (m->nproblems + 1) * sizeof(*m->problems));
 	m->problems[m->nproblems].line = line;
+	m->problems[m->nproblems].duplicate = dup;
 	m->problems[m->nproblems].msg = buf_take(&b);
 	m->nproblems++;
 }
@@ -102,91 +104,198 @@ static bool canonical_name(const char *s, size_t n, struct buf *out, const char 
 	return true;
 }
 
-/* Postfix's stored form of a value: the addresses, trimmed, joined by ", ". */
-static void postfix_value(const char *v, size_t n, struct buf *out)
+/* RFC 822 specials as Postfix's tok822 scanner knows them. */
+static bool is_special(char c)
 {
-	size_t i = 0;
-	bool first = true;
+	return c != '\0' && strchr("()<>@,;:\\\".[]", c) != NULL;
+}
 
+/*
+ * What postalias stores: the text scanned into RFC 822 tokens and written
+ * back (tok822_scan + tok822_externalize): blanks only between two words
+ * (atoms, quoted strings, comments, domain literals), ", " after each
+ * comma, backslash escapes resolved, an atom that then holds a special
+ * re-quoted as a whole. internal (for keys) leaves strings unquoted.
+ */
+static void tok822_form(const char *s, size_t n, bool internal, struct buf *out)
+{
+	struct buf w;
+	bool prev_word = false;
+	size_t i = 0;
+
+	buf_init(&w);
 	buf_reset(out);
 	buf_grow(out, n);
 	while (i < n) {
-		bool quoted = false;
-		size_t start = i;
+		char c = s[i];
+		bool word = true;
 
-		for (; i < n; i++) {
-			if (v[i] == '\\' && i + 1 < n)
-				i++;
-			else if (v[i] == '"')
-				quoted = !quoted;
-			else if (v[i] == ',' && !quoted)
-				break;
+		buf_reset(&w);
+		if (is_space(c)) {
+			i++;
+			continue;
 		}
-		size_t a = start, b = i;
-		while (a < b && is_space(v[a]))
-			a++;
-		while (b > a && is_space(v[b - 1]))
-			b--;
-		if (b > a) {
-			if (!first)
-				buf_adds(out, ", ");
-			/* Runs of blanks outside quotes become one space. */
-			bool q = false, sp = false;
-			for (size_t k = a; k < b; k++) {
-				if (v[k] == '"')
-					q = !q;
-				if (!q && is_space(v[k])) {
-					sp = true;
+		if (c == '(') {
+			int depth = 0;
+			for (; i < n; i++) {
+				if (s[i] == '\\' && i + 1 < n) {
+					buf_add(&w, s + i, 2);
+					i++;
 					continue;
 				}
-				if (sp)
-					buf_addc(out, ' ');
-				sp = false;
-				buf_addc(out, v[k]);
+				buf_addc(&w, s[i]);
+				if (s[i] == '(')
+					depth++;
+				else if (s[i] == ')' && --depth == 0) {
+					i++;
+					break;
+				}
 			}
-			first = false;
+		} else if (c == '"') {
+			struct buf q;
+			buf_init(&q);
+			for (i++; i < n && s[i] != '"'; i++) {
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+				buf_addc(&q, s[i]);
+			}
+			i++; /* the closing quote */
+			if (internal) {
+				buf_add(&w, q.data, q.len);
+			} else {
+				buf_addc(&w, '"');
+				for (size_t k = 0; k < q.len; k++) {
+					if (q.data[k] == '"' || q.data[k] == '\\')
+						buf_addc(&w, '\\');
+					buf_addc(&w, q.data[k]);
+				}
+				buf_addc(&w, '"');
+			}
+			buf_free(&q);
+		} else if (c == '[') {
+			for (; i < n; i++) {
+				buf_addc(&w, s[i]);
+				if (s[i] == ']') {
+					i++;
+					break;
+				}
+			}
+		} else if (c != '\\' && is_special(c)) {
+			word = false;
+			i++;
+			buf_addc(&w, c);
+			if (c == ',' && !internal)
+				buf_addc(&w, ' ');
+		} else {
+			bool needs_quotes = false;
+			for (; i < n && !is_space(s[i]) && (s[i] == '\\' || !is_special(s[i])); i++) {
+				if (s[i] == '\\' && i + 1 < n) {
+					i++;
+					needs_quotes = needs_quotes || is_special(s[i]) || is_space(s[i]);
+				} else if (s[i] == '\\') {
+					continue;
+				}
+				buf_addc(&w, s[i]);
+			}
+			if (needs_quotes && !internal) {
+				struct buf q;
+				buf_init(&q);
+				buf_addc(&q, '"');
+				for (size_t k = 0; k < w.len; k++) {
+					if (w.data[k] == '"' || w.data[k] == '\\')
+						buf_addc(&q, '\\');
+					buf_addc(&q, w.data[k]);
+				}
+				buf_addc(&q, '"');
+				buf_reset(&w);
+				buf_add(&w, q.data, q.len);
+				buf_free(&q);
+			}
 		}
-		i++;
+		if (word && prev_word)
+			buf_addc(out, ' ');
+		buf_add(out, w.data, w.len);
+		prev_word = word;
 	}
+	buf_grow(out, 0);
+	buf_free(&w);
+}
+
+/* Where the name ends for postalias: the first ':' outside quotes, comments and brackets. */
+static const char *postfix_colon(const char *s, size_t n)
+{
+	bool quoted = false;
+	int paren = 0, bracket = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n)
+			i++;
+		else if (s[i] == '"' && paren == 0)
+			quoted = !quoted;
+		else if (quoted)
+			continue;
+		else if (s[i] == '(')
+			paren++;
+		else if (s[i] == ')' && paren > 0)
+			paren--;
+		else if (s[i] == '[' && paren == 0)
+			bracket = 1;
+		else if (s[i] == ']')
+			bracket = 0;
+		else if (s[i] == ':' && paren == 0 && bracket == 0)
+			return s + i;
+	}
+	return NULL;
 }
 
 /* One logical entry (key line plus continuations) has been gathered. */
 static void entry(struct alias_map *m, const char *text, size_t len, uint32_t line, bool postfix, struct buf *name,
 		  struct buf *val)
 {
-	const char *colon = memchr(text, ':', len);
+	const char *colon = postfix ? postfix_colon(text, len) : memchr(text, ':', len);
 	const char *why = NULL;
 
 	/* sendmail stops the name at the first ':' (quotes do not protect it). */
 	if (colon == NULL) {
-		problem(m, line, "%.40s... missing colon", text);
-		return;
-	}
-	if (!canonical_name(text, (size_t)(colon - text), name, &why)) {
-		problem(m, line, "%.40s... %s", text, why);
+		if (postfix)
+			problem(m, line, false, "need name:value pair");
+		else
+			problem(m, line, false, "missing colon");
 		return;
 	}
 	const char *v = colon + 1;
 	size_t vn = len - (size_t)(v - text);
 	while (vn > 0 && is_space(*v))
 		v++, vn--;
-	if (vn == 0) {
-		problem(m, line, "%.40s... missing value for alias", text);
-		return;
-	}
 	if (postfix) {
-		postfix_value(v, vn, val);
+		tok822_form(text, (size_t)(colon - text), true, name);
+		for (size_t i = 0; i < name->len; i++)
+			if (name->data[i] >= 'A' && name->data[i] <= 'Z')
+				name->data[i] = (char)(name->data[i] + 32);
+		if (name->len == 0 || vn == 0) {
+			problem(m, line, false, "need name:value pair");
+			return;
+		}
+		tok822_form(v, vn, false, val);
 	} else {
+		if (!canonical_name(text, (size_t)(colon - text), name, &why)) {
+			problem(m, line, false, "%.40s... %s", text, why);
+			return;
+		}
+		if (vn == 0) {
+			problem(m, line, false, "%.40s... missing value for alias", text);
+			return;
+		}
 		buf_reset(val);
 		buf_add(val, v, vn);
 	}
 	const struct alias_ent *old = aliasmap_get(m, name->data, name->len);
 	if (old != NULL) {
 		if (postfix) {
-			problem(m, line, "duplicate entry: \"%s\" (the first, line %u, is kept)", name->data, old->line);
+			problem(m, line, true, "duplicate entry: \"%s\"", name->data);
 			return;
 		}
-		problem(m, line, "duplicate alias name %s (this one, not line %u's, is kept)", name->data, old->line);
+		problem(m, line, true, "%s... Warning: duplicate alias name %s", name->data, name->data);
 	}
 	aliasmap_put(m, name->data, name->len, val->data, val->len, line);
 }
@@ -238,7 +347,7 @@ void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_ma
 				/* A continuation keeps its leading whitespace (sendmail). */
 				buf_add(&logical, phys.data, phys.len);
 			} else if (!skipping) {
-				problem(m, first_line, "Non-continuation line starts with space");
+				problem(m, first_line, false, "Non-continuation line starts with space");
 				skipping = true;
 			}
 			buf_free(&phys);

@@ -217,7 +217,8 @@ struct alias_ent {
 
 struct alias_problem {
 	uint32_t line;
-	char *msg;
+	bool duplicate; /* a repeated name (kept or dropped per the rules), not a rejected line */
+	char *msg;      /* the MTA's own wording */
 };
 
 struct alias_map {
@@ -325,12 +326,22 @@ enum alias_kind {
 	AK_UNKNOWN, /* a local name that is neither an alias nor a user */
 };
 
+/* What is wrong with a node, if anything (the note says it in words). */
+enum alias_fault {
+	AF_NONE,
+	AF_LOOP,      /* "aliasing/forwarding loop broken" */
+	AF_DEPTH,     /* more than ALIAS_MAX_DEPTH aliases deep */
+	AF_UNKNOWN,   /* a local name that is neither an alias nor a user */
+	AF_INCLUDE,   /* an include file that cannot be read */
+	AF_PROGRAM,   /* |program that is not executable */
+};
+
 struct alias_node {
 	int depth;             /* 0 = the address asked for */
 	enum alias_kind kind;
 	char *addr;            /* the target as written */
 	char *note;            /* why it is flagged, or what goes with it (owner-X), or NULL */
-	bool problem;          /* loop, too deep, missing user/file, not executable */
+	enum alias_fault fault;
 	bool duplicate;        /* already delivered to earlier in the tree */
 };
 
@@ -351,6 +362,10 @@ struct alias_env {
 #define ALIAS_MAX_DEPTH 10
 
 const char *alias_kind_name(enum alias_kind k);
+/* "loop", "too-deep", "unknown-user", "missing-include", "program", or NULL for AF_NONE. */
+const char *alias_fault_name(enum alias_fault f);
+/* True when every leaf of the tree can be delivered to (no fault, no error: target). */
+bool alias_tree_deliverable(const struct alias_tree *t);
 /* Splits a value into its targets (commas outside quotes and angle brackets). */
 size_t alias_split(const char *v, size_t len, char ***targets);
 void alias_targets_free(char **t, size_t n);

@@ -298,6 +298,7 @@ static const struct column tree_columns[] = {
 	{ "depth", "Depth", COL_INT, 5 },
 	{ "kind", "Kind", COL_TEXT, 8 },
 	{ "address", "Address", COL_TEXT, 0 },
+	{ "fault", "Fault", COL_TEXT, 15 },
 	{ "note", "Note", COL_TEXT, 0 },
 	{ "duplicate", "Dup", COL_BOOL, 4 },
 };
@@ -315,7 +316,7 @@ static void tree_text(struct buf *b, const struct alias_tree *t)
 		if (n->duplicate)
 			buf_adds(b, " (duplicate, delivered once)");
 		if (n->note != NULL)
-			buf_addf(b, "  %s%s", n->problem ? "!! " : "", n->note);
+			buf_addf(b, "  %s%s", n->fault != AF_NONE ? "!! " : "", n->note);
 		buf_addc(b, '\n');
 	}
 }
@@ -357,23 +358,26 @@ static int cmd_expand(struct ctx *ctx, int argc, char **argv)
 		}
 		buf_free(&b);
 	} else {
-		out_begin(ctx, tree_columns, 5);
+		out_begin(ctx, tree_columns, 6);
 		for (size_t i = 0; i < t.n; i++) {
 			const struct alias_node *n = &t.nodes[i];
-			struct cell cells[5] = {
+			const char *fault = alias_fault_name(n->fault);
+			struct cell cells[6] = {
 				cell_num(n->depth),
 				cell_str(alias_kind_name(n->kind)),
 				cell_str(n->addr),
+				cell_role(cell_str(fault), fault != NULL ? ROLE_FAIL : ROLE_NORMAL),
 				cell_str(n->note),
 				cell_num(n->duplicate),
 			};
-			if (n->note == NULL)
-				cells[3].null = true;
+			cells[3].null = fault == NULL;
+			cells[4].null = n->note == NULL;
 			out_row(ctx, cells);
 		}
 		out_end(ctx);
 	}
-	rc = t.n > 0 && t.nodes[0].kind == AK_UNKNOWN ? EXIT_NEGATIVE : EXIT_OK;
+	/* As sendmail -bv: positive only when every leaf can be delivered to. */
+	rc = alias_tree_deliverable(&t) ? EXIT_OK : EXIT_NEGATIVE;
 	alias_tree_free(&t);
 	free_extra(env.extra, env.nextra);
 	aliasmap_free(&m);
@@ -504,7 +508,7 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 	     (stx.st_mtim.tv_sec == sdb.st_mtim.tv_sec && stx.st_mtim.tv_nsec > sdb.st_mtim.tv_nsec)))
 		found(fs, "warn", "out-of-date", NULL, 0, 0, "the text file is newer than the db: run newaliases");
 	for (size_t i = 0; i < txt.nproblems; i++)
-		found(fs, "fail", strncmp(txt.problems[i].msg, "duplicate", 9) == 0 ? "duplicate" : "rejected", NULL,
+		found(fs, txt.problems[i].duplicate ? "warn" : "fail", txt.problems[i].duplicate ? "duplicate" : "rejected", NULL,
 		      0, txt.problems[i].line, txt.problems[i].msg);
 	if (have_db && have_text) {
 		for (size_t i = 0; i < txt.n; i++) {
@@ -541,20 +545,15 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 		for (size_t k = 0; k < t.n; k++) {
 			const struct alias_node *n = &t.nodes[k];
 			/* Report a problem once, at the alias that lists it; a
-			 * loop wherever it closes. */
-			bool loop = n->problem && strstr(n->note, "loop") != NULL;
-			if (!n->problem || (n->depth != 1 && !loop))
+			 * loop or a chain too deep wherever it shows. */
+			bool chain = n->fault == AF_LOOP || n->fault == AF_DEPTH;
+			if (n->fault == AF_NONE || (n->depth != 1 && !chain))
 				continue;
-			const char *what = strstr(n->note, "aliases deep") != NULL	? "too-deep"
-					   : strstr(n->note, "loop") != NULL		? "loop"
-					   : strstr(n->note, "User unknown") != NULL	? "dangling"
-					   : strstr(n->note, "include") != NULL		? "missing-include"
-					   : strstr(n->note, "not executable") != NULL ? "program"
-											: "problem";
+			const char *what = n->fault == AF_UNKNOWN ? "dangling" : alias_fault_name(n->fault);
 			char *detail = xasprintf("%s: %s", n->addr, n->note);
 			found(fs, "fail", what, name, strlen(name), e->line, detail);
 			free(detail);
-			if (loop)
+			if (chain)
 				break;
 		}
 		alias_tree_free(&t);
@@ -635,7 +634,7 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 	};
 	size_t rejected = 0;
 	for (size_t i = 0; i < m.nproblems; i++)
-		if (strncmp(m.problems[i].msg, "duplicate", 9) != 0)
+		if (!m.problems[i].duplicate)
 			rejected++;
 	struct cell cells[4] = { cell_str(db), cell_num((long long)m.n), cell_num((long long)rejected),
 				 cell_str(postfix ? "postfix" : "sendmail") };
