@@ -7,10 +7,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -129,13 +131,51 @@ static bool domain_is_local(const char *domain, const char *locals)
 	return false;
 }
 
-static bool user_exists(const char *name)
+static int str_cmp(const void *a, const void *b)
 {
-	if (getpwnam(name) != NULL)
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void read_users(struct alias_env *env)
+{
+	struct passwd *pw;
+	size_t cap = 0;
+
+	env->users_read = true;
+	setpwent();
+	while ((pw = getpwent()) != NULL) {
+		if (env->nusers == cap) {
+			cap = cap != 0 ? cap * 2 : 64;
+			env->users = xrealloc(env->users, cap * sizeof(char *));
+		}
+		env->users[env->nusers++] = xstrdup(pw->pw_name);
+	}
+	endpwent();
+	qsort(env->users, env->nusers, sizeof(char *), str_cmp);
+}
+
+void alias_env_free(struct alias_env *env)
+{
+	for (size_t i = 0; i < env->nusers; i++)
+		free(env->users[i]);
+	free(env->users);
+	env->users = NULL;
+	env->nusers = 0;
+	env->users_read = false;
+}
+
+/* As sendmail's local mailer finds a user: the name, else lower-cased. */
+static bool user_exists(const struct alias_env *cenv, const char *name)
+{
+	struct alias_env *env = (struct alias_env *)cenv; /* the cache only */
+
+	if (!env->users_read)
+		read_users(env);
+	if (bsearch(&name, env->users, env->nusers, sizeof(char *), str_cmp) != NULL)
 		return true;
 	char *l = xstrdup(name);
 	lower(l);
-	bool ok = getpwnam(l) != NULL;
+	bool ok = bsearch(&l, env->users, env->nusers, sizeof(char *), str_cmp) != NULL;
 	free(l);
 	return ok;
 }
@@ -229,24 +269,60 @@ static void walk_value(struct walk *w, const char *v, size_t len, int depth)
 	alias_targets_free(t, n);
 }
 
-static void walk_include(struct walk *w, struct alias_node *node, const char *path, int depth)
-{
-	FILE *f = fopen(path, "r");
+/* Include files are lists of addresses: kilobytes. More is a wrong path. */
+enum { INCLUDE_MAX = 16 * 1024 * 1024 };
 
-	if (f == NULL) {
-		set_note(node, AF_INCLUDE, "Cannot open %s: %s", path, strerror(errno));
-		return;
-	}
-	struct buf b;
+/*
+ * Reads an :include: file without its '#' lines into b. Only regular files
+ * (a FIFO or /dev/zero must not hang a check). Returns 0, or an errno with
+ * b empty.
+ */
+static int read_include(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
 	char line[4096];
-	buf_init(&b);
+	bool at_bol = true;
+
+	buf_reset(b);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > INCLUDE_MAX) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return e;
+	}
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return errno;
+	}
+	bool skip = false;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#')
-			continue;
-		buf_adds(&b, line);
+		size_t n = strlen(line);
+		if (at_bol)
+			skip = line[0] == '#';
+		if (!skip)
+			buf_add(b, line, n);
+		at_bol = n > 0 && line[n - 1] == '\n';
 	}
 	fclose(f);
-	walk_value(w, b.data != NULL ? b.data : "", b.len, depth);
+	return 0;
+}
+
+static void walk_include(struct walk *w, struct alias_node *node, const char *path, int depth)
+{
+	struct buf b;
+	int e;
+
+	buf_init(&b);
+	e = read_include(path, &b);
+	if (e != 0)
+		set_note(node, AF_INCLUDE, "Cannot open %s: %s", path,
+			 e == EINVAL ? "not a regular file" : strerror(e));
+	else
+		walk_value(w, b.data != NULL ? b.data : "", b.len, depth);
 	buf_free(&b);
 }
 
@@ -334,10 +410,10 @@ static void walk_target(struct walk *w, const char *target, int depth)
 			w->stack = xrealloc(w->stack, (size_t)(w->depth + 1) * sizeof(char *));
 			w->stack[w->depth++] = key;
 			walk_value(w, val, e->vlen, depth + 1);
-			w->depth--;
+			free(w->stack[--w->depth]);
 			free(val);
 		} else {
-			bool user = user_exists(local);
+			bool user = user_exists(w->env, local);
 			node = add_node(w->tree, depth, user ? AK_USER : AK_UNKNOWN, t);
 			if (selfref)
 				set_note(node, AF_NONE, "self-reference: the local mailbox");
@@ -421,18 +497,11 @@ static void add_edges(const struct alias_env *env, struct alias_map *m, size_t i
 			const char *path = t[k] + 9;
 			while (is_space(*path))
 				path++;
-			FILE *f = fopen(path, "r");
-			if (f != NULL) {
-				struct buf b;
-				char line[4096];
-				buf_init(&b);
-				while (fgets(line, sizeof(line), f) != NULL)
-					if (line[0] != '#')
-						buf_adds(&b, line);
-				fclose(f);
+			struct buf b;
+			buf_init(&b);
+			if (read_include(path, &b) == 0)
 				add_edges(env, m, i, b.data != NULL ? b.data : "", b.len, edges, n, cap, include_depth + 1);
-				buf_free(&b);
-			}
+			buf_free(&b);
 		}
 	}
 	alias_targets_free(t, nt);

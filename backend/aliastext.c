@@ -120,7 +120,7 @@ static bool is_special(char c)
 static void tok822_form(const char *s, size_t n, bool internal, struct buf *out)
 {
 	struct buf w;
-	bool prev_word = false;
+	bool prev_word = false, prev_gt = false;
 	size_t i = 0;
 
 	buf_init(&w);
@@ -212,10 +212,13 @@ static void tok822_form(const char *s, size_t n, bool internal, struct buf *out)
 				buf_free(&q);
 			}
 		}
-		if (word && prev_word)
+		/* A blank between two words, and before '<' after a word or
+		 * '>' ("Name <a@b>", "<a> <b>"), as tok822_externalize does. */
+		if ((word && prev_word) || (!word && c == '<' && (prev_word || prev_gt)))
 			buf_addc(out, ' ');
 		buf_add(out, w.data, w.len);
 		prev_word = word;
+		prev_gt = !word && c == '>';
 	}
 	buf_grow(out, 0);
 	buf_free(&w);

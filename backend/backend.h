@@ -356,7 +356,15 @@ struct alias_env {
 	struct alias_map **extra; /* virtual_alias_maps, virtusertable; may be NULL */
 	size_t nextra;
 	const char *local_domains; /* comma/space separated; "user@<local>" is local */
+	/* The local users, read once with getpwent() on first need (a check
+	 * of a million aliases must not read /etc/passwd a million times).
+	 * Zero-initialise; alias_env_free() releases it. */
+	char **users;
+	size_t nusers;
+	bool users_read;
 };
+
+void alias_env_free(struct alias_env *env);
 
 /* sendmail's limit: "loop broken (11 aliases deep; 10 max)". */
 #define ALIAS_MAX_DEPTH 10

@@ -380,6 +380,7 @@ static int cmd_expand(struct ctx *ctx, int argc, char **argv)
 	rc = alias_tree_deliverable(&t) ? EXIT_OK : EXIT_NEGATIVE;
 	alias_tree_free(&t);
 	free_extra(env.extra, env.nextra);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 	return rc;
 }
@@ -426,6 +427,7 @@ static int cmd_who(struct ctx *ctx, int argc, char **argv)
 	out_end(ctx);
 	alias_who_free(w, n);
 	free_extra(env.extra, env.nextra);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 	if (n == 0)
 		return ctx_error(ctx, EXIT_NEGATIVE, "no alias reaches %s", argv[0]);
@@ -535,6 +537,7 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 	struct alias_map *m = have_db ? &dbm : &txt;
 	struct alias_env env;
 	env_init(&env, ctx, m);
+	env.nextra = load_extra(ctx, &env.extra);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct alias_ent *e = &m->ents[i];
 		if (aliasmap_is_meta(aliasmap_key(m, e), e->klen))
@@ -559,6 +562,8 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 		alias_tree_free(&t);
 		free(name);
 	}
+	free_extra(env.extra, env.nextra);
+	alias_env_free(&env);
 out:
 	aliasmap_free(&dbm);
 	aliasmap_free(&txt);
@@ -768,6 +773,7 @@ static char *aview_detail(void *state, size_t i)
 
 	env_init(&env, v->ctx, &v->map);
 	alias_expand(&env, name, &t);
+	alias_env_free(&env);
 	buf_init(&b);
 	buf_addf(&b, "Expansion of %s (as sendmail -bv walks it):\n\n", name);
 	tree_text(&b, &t);
@@ -787,6 +793,7 @@ static int aview_key(void *state, struct ctx *ctx, int key, size_t sel)
 		char *name = selected_name(v, sel);
 		env_init(&env, ctx, &v->map);
 		size_t n = alias_who(&env, name, &w);
+		alias_env_free(&env);
 		buf_init(&b);
 		who_text(&b, w, n, name);
 		char *title = xasprintf("who reaches %s", name);
