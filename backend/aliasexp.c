@@ -451,125 +451,237 @@ void alias_tree_free(struct alias_tree *t)
 
 /* ---- reverse look-up ---- */
 
-/* One edge of the reverse index: target (normalised) is listed by alias. */
-struct edge {
-	char *target;
-	size_t alias; /* entry number in the map */
-	struct alias_map *map;
-};
-
-static int edge_cmp(const void *a, const void *b)
+/*
+ * The next target of a value from *pos (the same rules as alias_split):
+ * sets [*start, *end) and returns true, or false at the end. No allocation:
+ * the reverse index splits every value of a million-entry map.
+ */
+static bool split_next(const char *v, size_t len, size_t *pos, size_t *start, size_t *end)
 {
-	return strcmp(((const struct edge *)a)->target, ((const struct edge *)b)->target);
-}
+	while (*pos < len) {
+		bool quoted = false;
+		int angle = 0;
+		size_t i = *pos, a = i;
 
-/* The form a target is matched in: local names and addresses lower-cased,
- * local domains dropped, quotes and brackets off. */
-static char *normalise(const struct alias_env *env, const char *target)
-{
-	char *t = unwrap(target);
-
-	if (t[0] == '|' || t[0] == '/')
-		return t;
-	char *s = t[0] == '\\' ? xstrdup(t + 1) : xstrdup(t);
-	free(t);
-	lower(s);
-	char *at = strrchr(s, '@');
-	if (at != NULL && domain_is_local(at + 1, env->local_domains))
-		*at = '\0';
-	return s;
-}
-
-static void add_edges(const struct alias_env *env, struct alias_map *m, size_t i, const char *v, size_t len,
-		      struct edge **edges, size_t *n, size_t *cap, int include_depth)
-{
-	char **t;
-	size_t nt = alias_split(v, len, &t);
-
-	for (size_t k = 0; k < nt; k++) {
-		if (*n == *cap) {
-			*cap = *cap != 0 ? *cap * 2 : 1024;
-			*edges = xrealloc(*edges, *cap * sizeof(**edges));
+		for (; i < len; i++) {
+			if (v[i] == '\\' && i + 1 < len)
+				i++;
+			else if (v[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && v[i] == '<')
+				angle++;
+			else if (!quoted && v[i] == '>' && angle > 0)
+				angle--;
+			else if (!quoted && angle == 0 && (v[i] == ',' || v[i] == '\n'))
+				break;
 		}
-		(*edges)[(*n)++] = (struct edge){ normalise(env, t[k]), i, m };
-		/* Members of an include file are reached through the alias too. */
-		if (strncasecmp(t[k], ":include:", 9) == 0 && include_depth < 3) {
-			const char *path = t[k] + 9;
-			while (is_space(*path))
-				path++;
-			struct buf b;
-			buf_init(&b);
-			if (read_include(path, &b) == 0)
-				add_edges(env, m, i, b.data != NULL ? b.data : "", b.len, edges, n, cap, include_depth + 1);
-			buf_free(&b);
+		size_t b = i;
+		*pos = i + 1;
+		while (a < b && is_space(v[a]))
+			a++;
+		while (b > a && is_space(v[b - 1]))
+			b--;
+		if (b > a) {
+			*start = a;
+			*end = b;
+			return true;
 		}
 	}
-	alias_targets_free(t, nt);
+	return false;
 }
 
-size_t alias_who(const struct alias_env *env, const char *target, struct alias_who **out)
+/* The form a target is matched in, into out: local names and addresses
+ * lower-cased, local domains dropped, quotes, brackets and a leading
+ * backslash off; programs and files as written. */
+static void normalise_into(const struct alias_env *env, const char *t, size_t n, struct buf *out)
 {
-	struct edge *edges = NULL;
-	size_t ne = 0, cap = 0;
+	buf_reset(out);
+	if (n >= 2 && t[0] == '<' && t[n - 1] == '>')
+		t++, n -= 2;
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"' && (t[1] == '|' || t[1] == '/'))
+		t++, n -= 2;
+	if (n > 0 && (t[0] == '|' || t[0] == '/')) {
+		buf_add(out, t, n);
+		buf_grow(out, 0);
+		return;
+	}
+	if (n > 0 && t[0] == '\\')
+		t++, n--;
+	for (size_t i = 0; i < n; i++)
+		buf_addc(out, (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + 32 : t[i]));
+	buf_grow(out, 0);
+	char *at = memrchr(out->data, '@', out->len);
+	if (at != NULL && domain_is_local(at + 1, env->local_domains)) {
+		out->len = (size_t)(at - out->data);
+		out->data[out->len] = '\0';
+	}
+}
+
+/* One edge: some target whose normalised form hashes to hash is listed by
+ * entry ent of map. Only the hash is kept: 16 bytes an edge. */
+struct redge {
+	uint64_t hash;
+	uint32_t ent;
+	uint32_t map;
+};
+
+struct alias_rindex {
+	struct redge *e;
+	size_t n, cap;
+	uint32_t *heads; /* bucket -> first edge + 1 (chained through next) */
+	uint32_t *next;  /* edge -> next edge in its bucket + 1 */
+	size_t mask;
 	struct alias_map *maps[17];
-	size_t nmaps = 0;
+	size_t nmaps;
+};
 
-	if (env->map != NULL)
-		maps[nmaps++] = env->map;
-	for (size_t i = 0; i < env->nextra && nmaps < 17; i++)
-		maps[nmaps++] = env->extra[i];
-	for (size_t m = 0; m < nmaps; m++)
-		for (size_t i = 0; i < maps[m]->n; i++) {
-			const struct alias_ent *e = &maps[m]->ents[i];
-			if (aliasmap_is_meta(aliasmap_key(maps[m], e), e->klen))
-				continue;
-			add_edges(env, maps[m], i, aliasmap_val(maps[m], e), e->vlen, &edges, &ne, &cap, 0);
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void redge_add(struct alias_rindex *ix, uint64_t h, size_t ent, size_t map)
+{
+	if (ix->n == ix->cap) {
+		ix->cap = ix->cap != 0 ? ix->cap * 2 : 4096;
+		ix->e = xrealloc(ix->e, ix->cap * sizeof(*ix->e));
+	}
+	ix->e[ix->n++] = (struct redge){ h, (uint32_t)ent, (uint32_t)map };
+}
+
+static void index_value(const struct alias_env *env, struct alias_rindex *ix, size_t map, size_t ent, const char *v,
+			size_t len, struct buf *scratch, int include_depth)
+{
+	size_t pos = 0, a, b;
+
+	while (split_next(v, len, &pos, &a, &b)) {
+		normalise_into(env, v + a, b - a, scratch);
+		redge_add(ix, fnv(scratch->data, scratch->len), ent, map);
+		/* Members of an include file are reached through the alias too. */
+		if (b - a > 9 && strncasecmp(v + a, ":include:", 9) == 0 && include_depth < 3) {
+			char *path = xstrndup(v + a + 9, b - a - 9);
+			char *p = path;
+			struct buf inc;
+
+			while (is_space(*p))
+				p++;
+			buf_init(&inc);
+			if (read_include(p, &inc) == 0 && inc.len > 0)
+				index_value(env, ix, map, ent, inc.data, inc.len, scratch, include_depth + 1);
+			buf_free(&inc);
+			free(path);
 		}
-	qsort(edges, ne, sizeof(*edges), edge_cmp);
+	}
+}
 
-	/* Breadth first from the target up through the aliases that list it. */
+struct alias_rindex *alias_rindex_build(const struct alias_env *env)
+{
+	struct alias_rindex *ix = xcalloc(1, sizeof(*ix));
+	struct buf scratch;
+
+	buf_init(&scratch);
+	if (env->map != NULL)
+		ix->maps[ix->nmaps++] = env->map;
+	for (size_t i = 0; i < env->nextra && ix->nmaps < 17; i++)
+		ix->maps[ix->nmaps++] = env->extra[i];
+	for (size_t m = 0; m < ix->nmaps; m++) {
+		struct alias_map *map = ix->maps[m];
+		for (size_t i = 0; i < map->n; i++) {
+			const struct alias_ent *e = &map->ents[i];
+			if (aliasmap_is_meta(aliasmap_key(map, e), e->klen))
+				continue;
+			index_value(env, ix, m, i, aliasmap_val(map, e), e->vlen, &scratch, 0);
+		}
+	}
+	/* Chained buckets rather than a sort: built in one pass. */
+	size_t size = 1024;
+	while (size < ix->n)
+		size *= 2;
+	ix->mask = size - 1;
+	ix->heads = xcalloc(size, sizeof(uint32_t));
+	ix->next = xcalloc(ix->n + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < ix->n; i++) {
+		size_t bkt = ix->e[i].hash & ix->mask;
+		ix->next[i] = ix->heads[bkt];
+		ix->heads[bkt] = (uint32_t)i + 1;
+	}
+	buf_free(&scratch);
+	return ix;
+}
+
+void alias_rindex_free(struct alias_rindex *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->e);
+	free(ix->heads);
+	free(ix->next);
+	free(ix);
+}
+
+static int who_cmp(const void *a, const void *b)
+{
+	const struct alias_who *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth - y->depth;
+	return strcmp(x->alias, y->alias);
+}
+
+size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex *ix, const char *target,
+			 struct alias_who **out)
+{
 	struct alias_who *res = NULL;
-	size_t nres = 0, capres = 0, head = 0;
+	size_t nres = 0, capres = 0, head = 0, nq = 1;
+	struct buf key;
+	/* The breadth-first queue: names (normalised), their paths, depths. */
 	char **queue = xcalloc(1, sizeof(char *));
 	char **paths = xcalloc(1, sizeof(char *));
 	int *depths = xcalloc(1, sizeof(int));
-	size_t nq = 1;
-	queue[0] = normalise(env, target);
+	/* Aliases already reported, as "map:entry" bits. */
+	struct alias_map seen;
+
+	aliasmap_init(&seen);
+	buf_init(&key);
+	normalise_into(env, target, strlen(target), &key);
+	queue[0] = xstrdup(key.data);
 	paths[0] = xstrdup(target);
-	depths[0] = 0;
 	while (head < nq) {
-		struct edge key = { .target = queue[head] };
-		struct edge *hit = bsearch(&key, edges, ne, sizeof(*edges), edge_cmp);
-		if (hit != NULL) {
-			while (hit > edges && strcmp(hit[-1].target, queue[head]) == 0)
-				hit--;
-			for (; hit < edges + ne && strcmp(hit->target, queue[head]) == 0; hit++) {
-				const struct alias_ent *e = &hit->map->ents[hit->alias];
-				char *name = xstrndup(aliasmap_key(hit->map, e), e->klen);
-				bool dup = false;
-				for (size_t r = 0; r < nres; r++)
-					if (strcmp(res[r].alias, name) == 0)
-						dup = true;
-				if (dup || depths[head] >= ALIAS_MAX_DEPTH) {
-					free(name);
-					continue;
-				}
-				if (nres == capres) {
-					capres = capres != 0 ? capres * 2 : 16;
-					res = xrealloc(res, capres * sizeof(*res));
-				}
-				res[nres].alias = xstrdup(name);
-				res[nres].path = xasprintf("%s -> %s", name, paths[head]);
-				res[nres].depth = depths[head] + 1;
-				queue = xrealloc(queue, (nq + 1) * sizeof(char *));
-				paths = xrealloc(paths, (nq + 1) * sizeof(char *));
-				depths = xrealloc(depths, (nq + 1) * sizeof(int));
-				queue[nq] = name;
-				paths[nq] = xstrdup(res[nres].path);
-				depths[nq] = res[nres].depth;
-				nq++;
-				nres++;
+		uint64_t h = fnv(queue[head], strlen(queue[head]));
+		for (uint32_t k = ix->heads[h & ix->mask]; k != 0; k = ix->next[k - 1]) {
+			const struct redge *hit = &ix->e[k - 1];
+			if (hit->hash != h)
+				continue;
+			const struct alias_map *m = ix->maps[hit->map];
+			const struct alias_ent *e = &m->ents[hit->ent];
+			char tag[24];
+			int tl = snprintf(tag, sizeof(tag), "%u:%u", hit->map, hit->ent);
+
+			if (aliasmap_get(&seen, tag, (size_t)tl) != NULL || depths[head] >= ALIAS_MAX_DEPTH)
+				continue;
+			aliasmap_add(&seen, tag, (size_t)tl, "", 0, 0);
+			if (nres == capres) {
+				capres = capres != 0 ? capres * 2 : 16;
+				res = xrealloc(res, capres * sizeof(*res));
 			}
+			res[nres].alias = xstrndup(aliasmap_key(m, e), e->klen);
+			res[nres].path = xasprintf("%s -> %s", res[nres].alias, paths[head]);
+			res[nres].depth = depths[head] + 1;
+			queue = xrealloc(queue, (nq + 1) * sizeof(char *));
+			paths = xrealloc(paths, (nq + 1) * sizeof(char *));
+			depths = xrealloc(depths, (nq + 1) * sizeof(int));
+			normalise_into(env, res[nres].alias, strlen(res[nres].alias), &key);
+			queue[nq] = xstrdup(key.data);
+			paths[nq] = xstrdup(res[nres].path);
+			depths[nq] = res[nres].depth;
+			nq++;
+			nres++;
 		}
 		head++;
 	}
@@ -580,11 +692,22 @@ size_t alias_who(const struct alias_env *env, const char *target, struct alias_w
 	free(queue);
 	free(paths);
 	free(depths);
-	for (size_t i = 0; i < ne; i++)
-		free(edges[i].target);
-	free(edges);
+	buf_free(&key);
+	aliasmap_free(&seen);
+	/* Nearest first, then by name: the same answer every time. */
+	if (nres > 1)
+		qsort(res, nres, sizeof(*res), who_cmp);
 	*out = res;
 	return nres;
+}
+
+size_t alias_who(const struct alias_env *env, const char *target, struct alias_who **out)
+{
+	struct alias_rindex *ix = alias_rindex_build(env);
+	size_t n = alias_who_indexed(env, ix, target, out);
+
+	alias_rindex_free(ix);
+	return n;
 }
 
 void alias_who_free(struct alias_who *w, size_t n)

@@ -277,6 +277,21 @@ int aliasdb_scan(const char *path, int lock_wait_ms,
 		 int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
 		 struct alias_map *info, char *err, size_t errlen);
 /*
+ * The same read in steps, for the console: open takes the lock and opens
+ * the db (filling info's identity and type), each step hands at most max
+ * records to cb and sets *done after the last (info's has_at and NUL flags
+ * are final then), close releases the lock. Steps are meant to follow each
+ * other within one loop pass or a few, never across a wait for the user.
+ * open and step return 0 or an exit code with err filled.
+ */
+struct aliasdb_reader;
+int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *info, struct aliasdb_reader **r,
+			char *err, size_t errlen);
+int aliasdb_reader_step(struct aliasdb_reader *r, size_t max,
+			int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
+			bool *done, char *err, size_t errlen);
+void aliasdb_reader_close(struct aliasdb_reader *r);
+/*
  * One look-up as sendmail does it: the name ASCII lower-cased, tried with
  * and without a trailing NUL. Returns 1 and a malloc'd *val, 0 when there
  * is no such key, or -1 with *code (an exit code) and err set.
@@ -388,6 +403,13 @@ struct alias_who {
 	int depth;    /* 1 = lists target itself */
 };
 size_t alias_who(const struct alias_env *env, const char *target, struct alias_who **out);
+/* The reverse index alias_who builds, kept for repeated questions (the
+ * console): 16 bytes per target, built once per snapshot. */
+struct alias_rindex;
+struct alias_rindex *alias_rindex_build(const struct alias_env *env);
+void alias_rindex_free(struct alias_rindex *ix);
+size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex *ix, const char *target,
+			 struct alias_who **out);
 void alias_who_free(struct alias_who *w, size_t n);
 
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
