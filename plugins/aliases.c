@@ -393,13 +393,6 @@ static const struct column who_columns[] = {
 	{ "path", "Path", COL_TEXT, 0 },
 };
 
-static void who_text(struct buf *b, struct alias_who *w, size_t n, const char *target)
-{
-	if (n == 0)
-		buf_addf(b, "No alias reaches %s.\n", target);
-	for (size_t i = 0; i < n; i++)
-		buf_addf(b, "%s\n", w[i].path);
-}
 
 static int cmd_who(struct ctx *ctx, int argc, char **argv)
 {
@@ -438,7 +431,7 @@ static int cmd_who(struct ctx *ctx, int argc, char **argv)
 
 static const struct column check_columns[] = {
 	{ "severity", "Sev", COL_TEXT, 5 },
-	{ "check", "Check", COL_TEXT, 14 },
+	{ "check", "Check", COL_TEXT, 15 },
 	{ "key", "Alias", COL_TEXT, 20 },
 	{ "line", "Line", COL_INT, 5 },
 	{ "detail", "Detail", COL_TEXT, 0 },
@@ -473,78 +466,130 @@ static void findings_free(struct findings *fs)
 	free(fs->f);
 }
 
-/* Everything check reports, for the verb and the tab alike. Returns 0 or an exit code. */
-static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t errlen)
+/*
+ * A check, in steps, for the verb and the tab alike: check_begin loads the
+ * db and the text file and makes the cheap findings (completeness,
+ * freshness, rejected lines, db vs text); each check_step expands up to
+ * max aliases looking for loops, chains too deep, dangling targets,
+ * missing include files and programs that cannot run. The console runs the
+ * steps from a timer, so a million aliases never hold the screen.
+ */
+struct check_run {
+	struct ctx *ctx;
+	struct alias_map dbm, txt;
+	struct alias_map *m; /* what is expanded: the db, else the text */
+	bool have_db, have_text;
+	struct alias_env env;
+	size_t next;         /* next entry of *m to expand */
+	struct findings fs;
+};
+
+static void check_free(struct check_run *cr)
+{
+	free_extra(cr->env.extra, cr->env.nextra);
+	alias_env_free(&cr->env);
+	aliasmap_free(&cr->dbm);
+	aliasmap_free(&cr->txt);
+	findings_free(&cr->fs);
+	memset(cr, 0, sizeof(*cr));
+}
+
+/* True when path a was modified after path b. */
+static bool newer(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+		return false;
+	return sa.st_mtim.tv_sec > sb.st_mtim.tv_sec ||
+	       (sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec > sb.st_mtim.tv_nsec);
+}
+
+/* Returns 0 or an exit code with err filled (cr is freed then). */
+static int check_begin(struct ctx *ctx, struct check_run *cr, int wait_ms, char *err, size_t errlen)
 {
 	const struct config *cfg = ctx_config(ctx);
 	char *db = db_path(cfg);
 	char *text = text_path(cfg, db);
-	struct alias_map dbm, txt;
-	bool have_db = false, have_text = false;
-	int rc = 0;
-	struct stat sdb, stx;
+	struct findings *fs = &cr->fs;
+	int rc;
 
-	aliasmap_init(&dbm);
-	aliasmap_init(&txt);
-	rc = aliasdb_snapshot(db, cfg->aliases.lock_wait_ms, &dbm, err, errlen);
+	memset(cr, 0, sizeof(*cr));
+	cr->ctx = ctx;
+	aliasmap_init(&cr->dbm);
+	aliasmap_init(&cr->txt);
+	rc = aliasdb_snapshot(db, wait_ms, &cr->dbm, err, errlen);
 	if (rc == 0)
-		have_db = true;
+		cr->have_db = true;
 	else if (rc != EXIT_NOINPUT)
-		goto out;
+		goto fail;
 	rc = 0;
 	if (file_exists(text)) {
-		bool postfix = have_db && is_postfix_layout(&dbm);
-		if ((rc = aliastext_load(text, postfix, &txt, err, errlen)) != 0)
-			goto out;
-		have_text = true;
+		bool postfix = cr->have_db && is_postfix_layout(&cr->dbm);
+		if ((rc = aliastext_load(text, postfix, &cr->txt, err, errlen)) != 0)
+			goto fail;
+		cr->have_text = true;
 	}
-	if (!have_db && !have_text) {
+	if (!cr->have_db && !cr->have_text) {
 		rc = errf(err, errlen, EXIT_NOINPUT, "%s: no such file (nor %s)", db, text);
-		goto out;
+		goto fail;
 	}
-	if (have_db && !dbm.has_at)
+	if (cr->have_db && !cr->dbm.has_at)
 		found(fs, "warn", "incomplete", NULL, 0, 0,
 		      "no @ record: not built by newaliases/postalias, or the build did not complete");
-	if (have_db && have_text && stat(db, &sdb) == 0 && stat(text, &stx) == 0 &&
-	    (stx.st_mtim.tv_sec > sdb.st_mtim.tv_sec ||
-	     (stx.st_mtim.tv_sec == sdb.st_mtim.tv_sec && stx.st_mtim.tv_nsec > sdb.st_mtim.tv_nsec)))
+	if (cr->have_db && cr->have_text && newer(text, db))
 		found(fs, "warn", "out-of-date", NULL, 0, 0, "the text file is newer than the db: run newaliases");
-	for (size_t i = 0; i < txt.nproblems; i++)
-		found(fs, txt.problems[i].duplicate ? "warn" : "fail", txt.problems[i].duplicate ? "duplicate" : "rejected", NULL,
-		      0, txt.problems[i].line, txt.problems[i].msg);
-	if (have_db && have_text) {
-		for (size_t i = 0; i < txt.n; i++) {
-			const struct alias_ent *t = &txt.ents[i];
-			const struct alias_ent *d = aliasmap_get(&dbm, aliasmap_key(&txt, t), t->klen);
+	for (size_t i = 0; i < cr->txt.nproblems; i++) {
+		const struct alias_problem *pr = &cr->txt.problems[i];
+		found(fs, pr->duplicate ? "warn" : "fail", pr->duplicate ? "duplicate" : "rejected", NULL, 0, pr->line,
+		      pr->msg);
+	}
+	if (cr->have_db && cr->have_text) {
+		struct alias_map *dm = &cr->dbm, *tm = &cr->txt;
+		for (size_t i = 0; i < tm->n; i++) {
+			const struct alias_ent *t = &tm->ents[i];
+			const struct alias_ent *d = aliasmap_get(dm, aliasmap_key(tm, t), t->klen);
 			if (d == NULL)
-				found(fs, "warn", "not-in-db", aliasmap_key(&txt, t), t->klen, t->line,
+				found(fs, "warn", "not-in-db", aliasmap_key(tm, t), t->klen, t->line,
 				      "in the text file, not in the db: run newaliases");
-			else if (d->vlen != t->vlen || memcmp(aliasmap_val(&dbm, d), aliasmap_val(&txt, t), t->vlen) != 0)
-				found(fs, "warn", "changed", aliasmap_key(&txt, t), t->klen, t->line,
+			else if (d->vlen != t->vlen || memcmp(aliasmap_val(dm, d), aliasmap_val(tm, t), t->vlen) != 0)
+				found(fs, "warn", "changed", aliasmap_key(tm, t), t->klen, t->line,
 				      "the db has another value: run newaliases");
 		}
-		for (size_t i = 0; i < dbm.n; i++) {
-			const struct alias_ent *d = &dbm.ents[i];
-			if (aliasmap_is_meta(aliasmap_key(&dbm, d), d->klen))
+		for (size_t i = 0; i < dm->n; i++) {
+			const struct alias_ent *d = &dm->ents[i];
+			if (aliasmap_is_meta(aliasmap_key(dm, d), d->klen))
 				continue;
-			if (aliasmap_get(&txt, aliasmap_key(&dbm, d), d->klen) == NULL)
-				found(fs, "warn", "not-in-text", aliasmap_key(&dbm, d), d->klen, 0,
+			if (aliasmap_get(tm, aliasmap_key(dm, d), d->klen) == NULL)
+				found(fs, "warn", "not-in-text", aliasmap_key(dm, d), d->klen, 0,
 				      "in the db, not in the text file");
 		}
 	}
-	/* Expansion problems of every alias: loops, depth, dangling targets,
-	 * missing include files, programs that cannot run. */
-	struct alias_map *m = have_db ? &dbm : &txt;
-	struct alias_env env;
-	env_init(&env, ctx, m);
-	env.nextra = load_extra(ctx, &env.extra);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct alias_ent *e = &m->ents[i];
+	cr->m = cr->have_db ? &cr->dbm : &cr->txt;
+	env_init(&cr->env, ctx, cr->m);
+	cr->env.nextra = load_extra(ctx, &cr->env.extra);
+	free(db);
+	free(text);
+	return 0;
+fail:
+	free(db);
+	free(text);
+	check_free(cr);
+	return rc;
+}
+
+/* Expands up to max more aliases; true when every alias has been. */
+static bool check_step(struct check_run *cr, size_t max)
+{
+	struct alias_map *m = cr->m;
+
+	for (size_t done = 0; done < max && cr->next < m->n; done++, cr->next++) {
+		const struct alias_ent *e = &m->ents[cr->next];
 		if (aliasmap_is_meta(aliasmap_key(m, e), e->klen))
 			continue;
 		char *name = xstrndup(aliasmap_key(m, e), e->klen);
 		struct alias_tree t = { 0 };
-		alias_expand(&env, name, &t);
+		alias_expand(&cr->env, name, &t);
 		for (size_t k = 0; k < t.n; k++) {
 			const struct alias_node *n = &t.nodes[k];
 			/* Report a problem once, at the alias that lists it; a
@@ -554,7 +599,7 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 				continue;
 			const char *what = n->fault == AF_UNKNOWN ? "dangling" : alias_fault_name(n->fault);
 			char *detail = xasprintf("%s: %s", n->addr, n->note);
-			found(fs, "fail", what, name, strlen(name), e->line, detail);
+			found(&cr->fs, "fail", what, name, strlen(name), e->line, detail);
 			free(detail);
 			if (chain)
 				break;
@@ -562,46 +607,42 @@ static int run_check(struct ctx *ctx, struct findings *fs, char *err, size_t err
 		alias_tree_free(&t);
 		free(name);
 	}
-	free_extra(env.extra, env.nextra);
-	alias_env_free(&env);
-out:
-	aliasmap_free(&dbm);
-	aliasmap_free(&txt);
-	free(db);
-	free(text);
-	return rc;
+	return cr->next >= m->n;
+}
+
+static void finding_cells(const struct finding *f, struct cell *cells)
+{
+	cells[0] = cell_role(cell_str(f->severity), strcmp(f->severity, "fail") == 0 ? ROLE_FAIL : ROLE_WARN);
+	cells[1] = cell_str(f->check);
+	cells[2] = cell_str(f->key);
+	cells[2].null = f->key == NULL;
+	cells[3] = cell_num(f->line);
+	cells[3].null = f->line == 0;
+	cells[4] = cell_str(f->detail);
 }
 
 static int cmd_check(struct ctx *ctx, int argc, char **argv)
 {
-	struct findings fs = { 0 };
+	struct check_run cr;
 	char err[512];
 
 	(void)argc;
 	(void)argv;
-	int rc = run_check(ctx, &fs, err, sizeof(err));
-	if (rc != 0) {
-		findings_free(&fs);
+	int rc = check_begin(ctx, &cr, ctx_config(ctx)->aliases.lock_wait_ms, err, sizeof(err));
+	if (rc != 0)
 		return ctx_error(ctx, rc, "%s", err);
-	}
+	while (!check_step(&cr, 4096))
+		ctx_progress(ctx, "checking: %zu of %zu aliases", cr.next, cr.m->n);
+	ctx_progress(ctx, NULL);
 	out_begin(ctx, check_columns, 5);
-	for (size_t i = 0; i < fs.n; i++) {
-		struct cell cells[5] = {
-			cell_role(cell_str(fs.f[i].severity), strcmp(fs.f[i].severity, "fail") == 0 ? ROLE_FAIL : ROLE_WARN),
-			cell_str(fs.f[i].check),
-			cell_str(fs.f[i].key),
-			cell_num(fs.f[i].line),
-			cell_str(fs.f[i].detail),
-		};
-		if (fs.f[i].key == NULL)
-			cells[2].null = true;
-		if (fs.f[i].line == 0)
-			cells[3].null = true;
+	for (size_t i = 0; i < cr.fs.n; i++) {
+		struct cell cells[5];
+		finding_cells(&cr.fs.f[i], cells);
 		out_row(ctx, cells);
 	}
 	out_end(ctx);
-	size_t n = fs.n;
-	findings_free(&fs);
+	size_t n = cr.fs.n;
+	check_free(&cr);
 	return n > 0 ? EXIT_NEGATIVE : EXIT_OK;
 }
 
@@ -653,67 +694,208 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 
 /* ---- the Aliases tab ---- */
 
+/*
+ * The tab shows a snapshot of the map, read in steps from a timer (the
+ * first rows paint at once; a million entries take a fraction of a second
+ * more), with the shared lock held only while reading. A timer looks at the
+ * file every second and reads it again when it changed; while a rebuild
+ * holds the lock the last snapshot stays on screen with the state in the
+ * header. Enter opens the expansion tree, w who reaches the alias, c the
+ * check: each a list of its own over the tab.
+ */
 struct aview {
 	struct ctx *ctx;
-	char *db;
-	struct alias_map map;
-	uint32_t *rows; /* entry numbers shown (@ and YP_* hidden) */
-	size_t nrows;
-	bool loaded;
-	bool locked;
-	bool postfix;
+	char *db, *text;
+	struct alias_map map;   /* the snapshot shown */
+	uint32_t *rows;         /* entries shown (@ and YP_* hidden) */
+	size_t nrows, caprows;
+	struct alias_map next;  /* a snapshot being read to replace map */
+	struct aliasdb_reader *rd;
+	bool reading_into_map;  /* first read: rows appear as they come */
+	bool loaded, locked, text_only;
 	char err[512];
 	char header[1024];
-	int64_t next_try;
-	char *cell;
+	struct loop_timer *step_timer, *watch_timer;
+	struct alias_map **extra;
+	size_t nextra;
+	struct alias_rindex *rindex; /* for w, built on first use per snapshot */
+	struct alias_env env;
+	unsigned gen, seen_gen; /* rows changed since the list last looked */
 };
 
 static void aview_header(struct aview *v)
 {
-	struct stat sdb, stx;
-	char *text = text_path(ctx_config(v->ctx), v->db);
-	bool stale = v->loaded && v->map.type[0] != 't' && stat(v->db, &sdb) == 0 && stat(text, &stx) == 0 &&
-		     stx.st_mtim.tv_sec > sdb.st_mtim.tv_sec;
+	char state[256] = "";
+	size_t o = 0;
 
-	if (!v->loaded)
+	if (v->text_only)
+		o += (size_t)snprintf(state + o, sizeof(state) - o, "text file (no db)");
+	else if (v->loaded && v->rd == NULL)
+		o += (size_t)snprintf(state + o, sizeof(state) - o, "%s",
+				      v->map.has_at ? "complete" : "INCOMPLETE (no @ record)");
+	if (v->loaded && !v->text_only && newer(v->text, v->db))
+		o += (size_t)snprintf(state + o, sizeof(state) - o, "  OUT OF DATE (text file newer)");
+	if (v->rd != NULL)
+		o += (size_t)snprintf(state + o, sizeof(state) - o, "  reading...");
+	if (v->locked)
+		snprintf(state + o, sizeof(state) - o, "  LOCKED: being rebuilt%s",
+			 v->loaded ? ", showing the last snapshot" : "; retrying");
+	if (!v->loaded && !v->locked && v->rd == NULL)
 		snprintf(v->header, sizeof(v->header), "%s", v->err);
 	else
-		snprintf(v->header, sizeof(v->header), "%s  %s  %zu aliases  %s%s%s",
-			 v->map.path != NULL ? v->map.path : v->db, v->map.type, v->nrows,
-			 v->map.type[0] == 't' ? "text file (no db)" : v->map.has_at ? "complete" : "INCOMPLETE (no @ record)",
-			 stale ? "  OUT OF DATE (text newer)" : "",
-			 v->locked ? "  locked: being rebuilt, showing the last snapshot" : "");
-	free(text);
+		snprintf(v->header, sizeof(v->header), "%s  %s  %zu aliases  %s", v->text_only ? v->text : v->db,
+			 v->map.type[0] != '\0' ? v->map.type : "-", v->nrows, state);
 }
 
-/* Takes a snapshot without waiting: the console never blocks on a rebuild. */
-static bool aview_load(struct aview *v)
+static void rows_rebuild(struct aview *v)
 {
-	struct alias_map m;
-	char err[400];
-
-	aliasmap_init(&m);
-	int rc = load_main(v->ctx, &m, 0, err, sizeof(err));
-	if (rc != 0) {
-		aliasmap_free(&m);
-		v->locked = rc == EXIT_TEMPFAIL;
-		if (!v->loaded || !v->locked)
-			snprintf(v->err, sizeof(v->err), "%s%s", err, v->locked ? " (retrying)" : "");
-		aview_header(v);
-		return false;
-	}
-	aliasmap_free(&v->map);
-	v->map = m;
-	v->loaded = true;
-	v->locked = false;
-	free(v->rows);
-	v->rows = xcalloc(v->map.n + 1, sizeof(uint32_t));
 	v->nrows = 0;
+	if (v->caprows < v->map.n + 1) {
+		v->caprows = v->map.n + 1;
+		v->rows = xrealloc(v->rows, v->caprows * sizeof(uint32_t));
+	}
 	for (size_t i = 0; i < v->map.n; i++)
 		if (!aliasmap_is_meta(aliasmap_key(&v->map, &v->map.ents[i]), v->map.ents[i].klen))
 			v->rows[v->nrows++] = (uint32_t)i;
+}
+
+/* The snapshot changed: what was derived from it goes. */
+static void snapshot_changed(struct aview *v)
+{
+	alias_rindex_free(v->rindex);
+	v->rindex = NULL;
+	alias_env_free(&v->env);
+	env_init(&v->env, v->ctx, &v->map);
+	v->env.extra = v->extra;
+	v->env.nextra = v->nextra;
+}
+
+static int aview_add_cb(void *arg, const char *k, size_t klen, const char *val, size_t vlen)
+{
+	struct aview *v = arg;
+	struct alias_map *m = v->reading_into_map ? &v->map : &v->next;
+
+	aliasmap_add(m, k, klen, val, vlen, 0);
+	if (v->reading_into_map && !aliasmap_is_meta(k, klen)) {
+		if (v->nrows + 1 > v->caprows) {
+			v->caprows = v->caprows != 0 ? v->caprows * 2 : 4096;
+			v->rows = xrealloc(v->rows, v->caprows * sizeof(uint32_t));
+		}
+		v->rows[v->nrows++] = (uint32_t)(m->n - 1);
+	}
+	return 0;
+}
+
+static void reading_done(struct aview *v, int rc)
+{
+	aliasdb_reader_close(v->rd);
+	v->rd = NULL;
+	loop_timer_del(v->step_timer);
+	v->step_timer = NULL;
+	if (rc != 0) {
+		/* A half-read snapshot is not shown. */
+		if (v->reading_into_map) {
+			aliasmap_free(&v->map);
+			v->nrows = 0;
+			v->loaded = false;
+		}
+		aliasmap_free(&v->next);
+		v->locked = rc == EXIT_TEMPFAIL;
+		if (v->err[0] == '\0')
+			snprintf(v->err, sizeof(v->err), "read failed");
+	} else {
+		if (!v->reading_into_map) {
+			aliasmap_free(&v->map);
+			v->map = v->next;
+			aliasmap_init(&v->next);
+			rows_rebuild(v);
+		}
+		v->loaded = true;
+		v->locked = false;
+		snapshot_changed(v);
+	}
+	v->reading_into_map = false;
+	v->gen++;
 	aview_header(v);
-	return true;
+	ctx_dirty(v->ctx);
+}
+
+/* One slice of the read: about 15 ms of records, then back to the loop. */
+static void aview_step(void *arg)
+{
+	struct aview *v = arg;
+	int64_t until = util_now_ms() + 15;
+	bool done = false;
+	int rc = 0;
+
+	while (rc == 0 && !done && util_now_ms() < until)
+		rc = aliasdb_reader_step(v->rd, 8192, aview_add_cb, v, &done, v->err, sizeof(v->err));
+	if (rc != 0 || done)
+		reading_done(v, rc);
+	else {
+		v->gen++;
+		aview_header(v);
+		ctx_dirty(v->ctx);
+	}
+}
+
+/* Starts a read of the db (never waiting for its lock), or loads the text
+ * file when there is no db. */
+static void aview_start(struct aview *v)
+{
+	struct alias_map *into;
+	int rc;
+
+	if (v->rd != NULL)
+		return;
+	v->reading_into_map = !v->loaded;
+	into = v->reading_into_map ? &v->map : &v->next;
+	aliasmap_free(into);
+	if (v->reading_into_map)
+		v->nrows = 0;
+	rc = aliasdb_reader_open(v->db, 0, into, &v->rd, v->err, sizeof(v->err));
+	if (rc == EXIT_NOINPUT && file_exists(v->text)) {
+		rc = aliastext_load(v->text, false, into, v->err, sizeof(v->err));
+		v->text_only = rc == 0;
+		v->reading_into_map = false;
+		if (rc == 0 && into != &v->map) {
+			aliasmap_free(&v->map);
+			v->map = v->next;
+			aliasmap_init(&v->next);
+		}
+		if (rc == 0) {
+			rows_rebuild(v);
+			v->gen++;
+			v->loaded = true;
+			v->locked = false;
+			snapshot_changed(v);
+		}
+		aview_header(v);
+		ctx_dirty(v->ctx);
+		return;
+	}
+	if (rc != 0) {
+		v->rd = NULL;
+		reading_done(v, rc);
+		return;
+	}
+	v->text_only = false;
+	v->step_timer = loop_timer_add(ctx_loop(v->ctx), 1, true, aview_step, v);
+	aview_header(v);
+}
+
+/* Every second: read again when the file changed, or while it was locked or missing. */
+static void aview_watch(void *arg)
+{
+	struct aview *v = arg;
+
+	if (v->rd != NULL)
+		return;
+	if (v->loaded && !v->locked && !aliasdb_changed(&v->map)) {
+		aview_header(v); /* the text file may have become newer */
+		return;
+	}
+	aview_start(v);
 }
 
 static int aview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
@@ -724,9 +906,13 @@ static int aview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 	(void)errlen;
 	v->ctx = ctx;
 	v->db = db_path(ctx_config(ctx));
+	v->text = text_path(ctx_config(ctx), v->db);
 	aliasmap_init(&v->map);
-	aview_load(v);
-	v->next_try = util_now_ms() + 1000;
+	aliasmap_init(&v->next);
+	v->nextra = load_extra(ctx, &v->extra);
+	env_init(&v->env, ctx, &v->map);
+	aview_start(v);
+	v->watch_timer = loop_timer_add(ctx_loop(ctx), 1000, true, aview_watch, v);
 	*state = v;
 	return 0;
 }
@@ -757,97 +943,494 @@ static const char *aview_header_cb(void *state)
 	return ((struct aview *)state)->header;
 }
 
+/* The row showing alias name, or (size_t)-1. */
+static size_t aview_find(struct aview *v, const char *name)
+{
+	const struct alias_ent *e = aliasmap_lookup(&v->map, name, strlen(name));
+
+	if (e == NULL)
+		return (size_t)-1;
+	uint32_t ent = (uint32_t)(e - v->map.ents);
+	for (size_t i = 0; i < v->nrows; i++)
+		if (v->rows[i] == ent)
+			return i;
+	return (size_t)-1;
+}
+
+/* -- the expansion tree: a list of nodes, folded under a node on Enter -- */
+
+static const struct column tview_columns[] = {
+	{ "address", "Address", COL_TEXT, 40 },
+	{ "kind", "Kind", COL_TEXT, 8 },
+	{ "fault", "Fault", COL_TEXT, 15 },
+	{ "note", "Note", COL_TEXT, 0 },
+};
+
+struct tview {
+	struct aview *parent;
+	struct alias_tree t;
+	bool *folded;   /* per node */
+	size_t *shown;  /* nodes visible, in order */
+	size_t nshown;
+	char header[512];
+	struct buf cell;
+};
+
+static bool has_children(const struct tview *tv, size_t i)
+{
+	return i + 1 < tv->t.n && tv->t.nodes[i + 1].depth > tv->t.nodes[i].depth;
+}
+
+static void tview_layout(struct tview *tv)
+{
+	tv->nshown = 0;
+	for (size_t i = 0; i < tv->t.n; i++) {
+		tv->shown[tv->nshown++] = i;
+		if (tv->folded[i])
+			while (i + 1 < tv->t.n && tv->t.nodes[i + 1].depth > tv->t.nodes[i].depth)
+				i++;
+	}
+}
+
+static const struct column *tview_columns_cb(void *state, int *n)
+{
+	(void)state;
+	*n = 4;
+	return tview_columns;
+}
+
+static size_t tview_count(void *state)
+{
+	return ((struct tview *)state)->nshown;
+}
+
+static void tview_row(void *state, size_t i, struct cell *cells)
+{
+	struct tview *tv = state;
+	size_t k = tv->shown[i];
+	const struct alias_node *n = &tv->t.nodes[k];
+	const char *fault = alias_fault_name(n->fault);
+
+	buf_reset(&tv->cell);
+	for (int d = 0; d < n->depth; d++)
+		buf_adds(&tv->cell, "  ");
+	buf_adds(&tv->cell, has_children(tv, k) ? (tv->folded[k] ? "+ " : "- ") : "  ");
+	buf_adds(&tv->cell, n->addr);
+	if (n->duplicate)
+		buf_adds(&tv->cell, "  (duplicate)");
+	cells[0] = cell_bytes(tv->cell.data, tv->cell.len);
+	if (n->duplicate)
+		cells[0] = cell_role(cells[0], ROLE_DIM);
+	cells[1] = cell_str(alias_kind_name(n->kind));
+	cells[2] = cell_role(cell_str(fault), fault != NULL ? ROLE_FAIL : ROLE_NORMAL);
+	cells[2].null = fault == NULL;
+	cells[3] = cell_str(n->note);
+	cells[3].null = n->note == NULL;
+}
+
+static const char *tview_header(void *state)
+{
+	return ((struct tview *)state)->header;
+}
+
+static int tview_activate(void *state, struct ctx *ctx, size_t i)
+{
+	struct tview *tv = state;
+	size_t k = tv->shown[i];
+
+	(void)ctx;
+	if (!has_children(tv, k))
+		return VIEW_USED;
+	tv->folded[k] = !tv->folded[k];
+	tview_layout(tv);
+	return VIEW_USED | VIEW_DIRTY;
+}
+
+static void push_who(struct aview *v, struct ctx *ctx, const char *target);
+
+static int tview_key(void *state, struct ctx *ctx, int key, size_t sel)
+{
+	struct tview *tv = state;
+
+	if (key == '-' || key == '+') {
+		for (size_t i = 0; i < tv->t.n; i++)
+			tv->folded[i] = key == '-' && i > 0 && has_children(tv, i);
+		tview_layout(tv);
+		return VIEW_USED | VIEW_DIRTY;
+	}
+	if (key == 'w' && sel != (size_t)-1) {
+		push_who(tv->parent, ctx, tv->t.nodes[tv->shown[sel]].addr);
+		return VIEW_USED;
+	}
+	return VIEW_UNUSED;
+}
+
+static void tview_close(void *state)
+{
+	struct tview *tv = state;
+
+	alias_tree_free(&tv->t);
+	free(tv->folded);
+	free(tv->shown);
+	buf_free(&tv->cell);
+	free(tv);
+}
+
+static const struct key_help tview_keys[] = {
+	{ "Enter", "fold / unfold the node" },
+	{ "-, +", "fold everything / unfold everything" },
+	{ "w", "who reaches the selected address" },
+	{ NULL, NULL },
+};
+
+static const struct view tree_view = {
+	.columns = tview_columns_cb,
+	.row_count = tview_count,
+	.row = tview_row,
+	.header = tview_header,
+	.activate = tview_activate,
+	.key = tview_key,
+	.close = tview_close,
+	.keys = tview_keys,
+};
+
+static void push_tree(struct aview *v, struct ctx *ctx, const char *name)
+{
+	struct tview *tv = xcalloc(1, sizeof(*tv));
+	size_t leaves = 0;
+
+	tv->parent = v;
+	buf_init(&tv->cell);
+	alias_expand(&v->env, name, &tv->t);
+	tv->folded = xcalloc(tv->t.n + 1, sizeof(bool));
+	tv->shown = xcalloc(tv->t.n + 1, sizeof(size_t));
+	tview_layout(tv);
+	for (size_t i = 0; i < tv->t.n; i++)
+		leaves += !has_children(tv, i) && !tv->t.nodes[i].duplicate;
+	snprintf(tv->header, sizeof(tv->header), "Expansion of %s, as sendmail -bv walks it: %zu nodes, %zu leaves, %s",
+		 name, tv->t.n, leaves,
+		 alias_tree_deliverable(&tv->t) ? "all deliverable" : "NOT all deliverable");
+	ctx_push_view(ctx, &tree_view, tv);
+}
+
+/* -- who reaches a target: Enter jumps to the alias in the tab -- */
+
+struct wview {
+	struct aview *parent;
+	struct alias_who *w;
+	size_t n;
+	char header[512];
+};
+
+static const struct column *wview_columns(void *state, int *n)
+{
+	(void)state;
+	*n = 3;
+	return who_columns;
+}
+
+static size_t wview_count(void *state)
+{
+	return ((struct wview *)state)->n;
+}
+
+static void wview_row(void *state, size_t i, struct cell *cells)
+{
+	struct wview *wv = state;
+
+	cells[0] = cell_role(cell_str(wv->w[i].alias), ROLE_HEAD);
+	cells[1] = cell_num(wv->w[i].depth);
+	cells[2] = cell_str(wv->w[i].path);
+}
+
+static const char *wview_header(void *state)
+{
+	return ((struct wview *)state)->header;
+}
+
+/* Closes every list over the tab and puts the tab's cursor on alias name. */
+static void jump_to(struct aview *v, struct ctx *ctx, const char *name, int lists)
+{
+	size_t row = aview_find(v, name);
+
+	for (int i = 0; i < lists; i++)
+		ctx_pop_view(ctx);
+	if (row != (size_t)-1)
+		ctx_select_row(ctx, row);
+}
+
+static int wview_activate(void *state, struct ctx *ctx, size_t i)
+{
+	struct wview *wv = state;
+	char *name = xstrdup(wv->w[i].alias);
+
+	/* Under it: the tab, or a tree over the tab. Close both. */
+	jump_to(wv->parent, ctx, name, 2);
+	free(name);
+	return VIEW_USED;
+}
+
+static void wview_close(void *state)
+{
+	struct wview *wv = state;
+
+	alias_who_free(wv->w, wv->n);
+	free(wv);
+}
+
+static const struct key_help wview_keys[] = {
+	{ "Enter", "go to the alias in the list" },
+	{ NULL, NULL },
+};
+
+static const struct view who_view = {
+	.columns = wview_columns,
+	.row_count = wview_count,
+	.row = wview_row,
+	.header = wview_header,
+	.activate = wview_activate,
+	.close = wview_close,
+	.keys = wview_keys,
+};
+
+static void push_who(struct aview *v, struct ctx *ctx, const char *target)
+{
+	struct wview *wv = xcalloc(1, sizeof(*wv));
+
+	wv->parent = v;
+	if (v->rindex == NULL)
+		v->rindex = alias_rindex_build(&v->env);
+	wv->n = alias_who_indexed(&v->env, v->rindex, target, &wv->w);
+	snprintf(wv->header, sizeof(wv->header), "Who reaches %s: %zu alias%s", target, wv->n,
+		 wv->n == 1 ? "" : "es");
+	ctx_push_view(ctx, &who_view, wv);
+}
+
+/* -- the check, run in steps; Enter on a finding jumps to its alias -- */
+
+struct cview {
+	struct aview *parent;
+	struct ctx *ctx;
+	struct check_run cr;
+	bool running;
+	struct loop_timer *timer;
+	char header[512];
+	size_t seen; /* findings the list has been told of */
+};
+
+static void cview_header(struct cview *cv)
+{
+	if (cv->running)
+		snprintf(cv->header, sizeof(cv->header), "Checking: %zu of %zu aliases, %zu findings so far (Esc stops)",
+			 cv->cr.next, cv->cr.m->n, cv->cr.fs.n);
+	else
+		snprintf(cv->header, sizeof(cv->header), "Check: %zu finding%s%s", cv->cr.fs.n,
+			 cv->cr.fs.n == 1 ? "" : "s",
+			 cv->cr.m != NULL && cv->cr.next < cv->cr.m->n ? " (stopped before the end)" : "");
+}
+
+static void cview_stop(struct cview *cv)
+{
+	cv->running = false;
+	loop_timer_del(cv->timer);
+	cv->timer = NULL;
+	ctx_progress(cv->ctx, NULL);
+	cview_header(cv);
+	ctx_dirty(cv->ctx);
+}
+
+static void cview_step(void *arg)
+{
+	struct cview *cv = arg;
+	int64_t until = util_now_ms() + 15;
+	bool done = false;
+
+	while (!done && util_now_ms() < until)
+		done = check_step(&cv->cr, 256);
+	if (done) {
+		cview_stop(cv);
+		return;
+	}
+	ctx_progress(cv->ctx, "checking %zu%%", cv->cr.m->n ? cv->cr.next * 100 / cv->cr.m->n : 100);
+	cview_header(cv);
+	ctx_dirty(cv->ctx);
+}
+
+static const struct column *cview_columns(void *state, int *n)
+{
+	(void)state;
+	*n = 5;
+	return check_columns;
+}
+
+static size_t cview_count(void *state)
+{
+	return ((struct cview *)state)->cr.fs.n;
+}
+
+static void cview_row(void *state, size_t i, struct cell *cells)
+{
+	finding_cells(&((struct cview *)state)->cr.fs.f[i], cells);
+}
+
+static const char *cview_header_cb(void *state)
+{
+	return ((struct cview *)state)->header;
+}
+
+/* The rows grow while the check runs: the list re-reads them when they did. */
+static bool cview_poll(void *state)
+{
+	struct cview *cv = state;
+
+	if (cv->seen == cv->cr.fs.n)
+		return false;
+	cv->seen = cv->cr.fs.n;
+	return true;
+}
+
+static int cview_activate(void *state, struct ctx *ctx, size_t i)
+{
+	struct cview *cv = state;
+	const struct finding *f = &cv->cr.fs.f[i];
+
+	if (f->key == NULL) {
+		char *text = f->line != 0 ? xasprintf("%s line %u: %s\n", cv->parent->text, f->line, f->detail)
+					  : xasprintf("%s\n", f->detail);
+		ctx_pager(ctx, f->check, text, strlen(text));
+		free(text);
+		return VIEW_USED;
+	}
+	char *name = xstrdup(f->key);
+	jump_to(cv->parent, ctx, name, 1);
+	free(name);
+	return VIEW_USED;
+}
+
+static int cview_key(void *state, struct ctx *ctx, int key, size_t sel)
+{
+	struct cview *cv = state;
+
+	(void)ctx;
+	(void)sel;
+	if (key == 27 && cv->running) {
+		cview_stop(cv);
+		return VIEW_USED | VIEW_DIRTY;
+	}
+	return VIEW_UNUSED;
+}
+
+static void cview_close(void *state)
+{
+	struct cview *cv = state;
+
+	if (cv->running)
+		cview_stop(cv);
+	check_free(&cv->cr);
+	free(cv);
+}
+
+static const struct key_help cview_keys[] = {
+	{ "Enter", "go to the alias of the finding" },
+	{ "Esc", "stop a check that is running" },
+	{ NULL, NULL },
+};
+
+static const struct view check_view = {
+	.columns = cview_columns,
+	.row_count = cview_count,
+	.row = cview_row,
+	.header = cview_header_cb,
+	.activate = cview_activate,
+	.key = cview_key,
+	.poll = cview_poll,
+	.close = cview_close,
+	.keys = cview_keys,
+};
+
+static void push_check(struct aview *v, struct ctx *ctx)
+{
+	struct cview *cv = xcalloc(1, sizeof(*cv));
+	char err[512];
+
+	cv->parent = v;
+	cv->ctx = ctx;
+	/* Never wait for a rebuild's lock in the console. */
+	int rc = check_begin(ctx, &cv->cr, 0, err, sizeof(err));
+	if (rc != 0) {
+		ctx_error(ctx, rc, "%s", err);
+		free(cv);
+		return;
+	}
+	cv->running = true;
+	cv->seen = cv->cr.fs.n;
+	cview_header(cv);
+	cv->timer = loop_timer_add(ctx_loop(ctx), 1, true, cview_step, cv);
+	ctx_push_view(ctx, &check_view, cv);
+}
+
+/* -- the tab's own keys -- */
+
 static char *selected_name(struct aview *v, size_t sel)
 {
 	const struct alias_ent *e = &v->map.ents[v->rows[sel]];
 	return xstrndup(aliasmap_key(&v->map, e), e->klen);
 }
 
-static char *aview_detail(void *state, size_t i)
+static int aview_activate(void *state, struct ctx *ctx, size_t i)
 {
 	struct aview *v = state;
-	struct alias_env env;
-	struct alias_tree t = { 0 };
-	struct buf b;
 	char *name = selected_name(v, i);
 
-	env_init(&env, v->ctx, &v->map);
-	alias_expand(&env, name, &t);
-	alias_env_free(&env);
-	buf_init(&b);
-	buf_addf(&b, "Expansion of %s (as sendmail -bv walks it):\n\n", name);
-	tree_text(&b, &t);
-	alias_tree_free(&t);
+	push_tree(v, ctx, name);
 	free(name);
-	return buf_take(&b);
+	return VIEW_USED;
 }
 
 static int aview_key(void *state, struct ctx *ctx, int key, size_t sel)
 {
 	struct aview *v = state;
-	struct buf b;
 
 	if (key == 'w' && sel != (size_t)-1) {
-		struct alias_env env;
-		struct alias_who *w;
 		char *name = selected_name(v, sel);
-		env_init(&env, ctx, &v->map);
-		size_t n = alias_who(&env, name, &w);
-		alias_env_free(&env);
-		buf_init(&b);
-		who_text(&b, w, n, name);
-		char *title = xasprintf("who reaches %s", name);
-		ctx_pager(ctx, title, b.data, b.len);
-		free(title);
-		buf_free(&b);
-		alias_who_free(w, n);
+		push_who(v, ctx, name);
 		free(name);
 		return VIEW_USED;
 	}
 	if (key == 'c') {
-		struct findings fs = { 0 };
-		char err[512];
-		buf_init(&b);
-		if (run_check(ctx, &fs, err, sizeof(err)) != 0)
-			buf_addf(&b, "check failed: %s\n", err);
-		else if (fs.n == 0)
-			buf_adds(&b, "No problems found.\n");
-		for (size_t i = 0; i < fs.n; i++) {
-			buf_addf(&b, "%-4s %-15s %s", fs.f[i].severity, fs.f[i].check, fs.f[i].key ? fs.f[i].key : "-");
-			if (fs.f[i].line != 0)
-				buf_addf(&b, " (line %u)", fs.f[i].line);
-			buf_addf(&b, ": %s\n", fs.f[i].detail);
-		}
-		ctx_pager(ctx, "aliases check", b.data, b.len);
-		buf_free(&b);
-		findings_free(&fs);
+		push_check(v, ctx);
 		return VIEW_USED;
 	}
 	return VIEW_UNUSED;
 }
 
+/* The rows change only through the timers above, which mark the screen
+ * dirty and count a generation; the list re-reads them once per change. */
 static bool aview_poll(void *state)
 {
 	struct aview *v = state;
-	int64_t now = util_now_ms();
 
-	if (now < v->next_try)
+	if (v->gen == v->seen_gen)
 		return false;
-	v->next_try = now + 1000;
-	/* Reload when the file changed (in-place rebuild or rename), or retry
-	 * while it was locked or missing. */
-	if (v->loaded && !v->locked && !aliasdb_changed(&v->map))
-		return false;
-	return aview_load(v);
+	v->seen_gen = v->gen;
+	return true;
 }
 
 static void aview_close(void *state)
 {
 	struct aview *v = state;
 
+	loop_timer_del(v->step_timer);
+	loop_timer_del(v->watch_timer);
+	aliasdb_reader_close(v->rd);
+	alias_rindex_free(v->rindex);
+	alias_env_free(&v->env);
+	free_extra(v->extra, v->nextra);
 	aliasmap_free(&v->map);
+	aliasmap_free(&v->next);
 	free(v->rows);
 	free(v->db);
+	free(v->text);
 	free(v);
 }
 
@@ -865,7 +1448,7 @@ static const struct view aliases_view = {
 	.row = aview_row,
 	.header = aview_header_cb,
 	.key = aview_key,
-	.detail = aview_detail,
+	.activate = aview_activate,
 	.poll = aview_poll,
 	.close = aview_close,
 	.keys = aview_keys,

@@ -113,6 +113,10 @@ struct view {
 	int (*key)(void *state, struct ctx *ctx, int key, size_t sel);
 	/* The detail of row i for the pager (Enter): malloc'd text, or NULL. */
 	char *(*detail)(void *state, size_t i);
+	/* Enter on row i, when set (detail is then not used): the view acts
+	 * itself (opens a list with ctx_push_view, folds a tree node, jumps
+	 * with ctx_pop_view + ctx_select_row). Returns VIEW_* flags. May be NULL. */
+	int (*activate)(void *state, struct ctx *ctx, size_t i);
 	/* Called on every loop pass; returns true when the rows changed. May be NULL. */
 	bool (*poll)(void *state);
 	void (*close)(void *state);
@@ -161,6 +165,18 @@ void ctx_progress(struct ctx *ctx, const char *fmt, ...) __attribute__((format(p
 void ctx_pager(struct ctx *ctx, const char *title, const char *text, size_t len);
 /* Marks the console for a redraw at the end of this loop pass. */
 void ctx_dirty(struct ctx *ctx);
+/*
+ * Opens a list over the current screen for view, whose state the caller
+ * has already opened. The console owns state from then on: it calls
+ * view->close when the list is closed (q, or ctx_pop_view). In batch mode
+ * view->close is called at once.
+ */
+void ctx_push_view(struct ctx *ctx, const struct view *view, void *state);
+/* Closes the list on top if it was opened by ctx_push_view. */
+void ctx_pop_view(struct ctx *ctx);
+/* Moves the cursor of the list on top to model row i, clearing a filter
+ * that hides it. */
+void ctx_select_row(struct ctx *ctx, size_t i);
 
 /* Output of a verb: out_begin once, out_row per row, out_end. */
 void out_begin(struct ctx *ctx, const struct column *cols, int ncols);

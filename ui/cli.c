@@ -563,6 +563,26 @@ void ctx_dirty(struct ctx *ctx)
 		tui_dirty();
 }
 
+void ctx_push_view(struct ctx *ctx, const struct view *view, void *state)
+{
+	if (ctx->console)
+		tui_push_view(view, state);
+	else
+		view->close(state);
+}
+
+void ctx_pop_view(struct ctx *ctx)
+{
+	if (ctx->console)
+		tui_pop_view();
+}
+
+void ctx_select_row(struct ctx *ctx, size_t i)
+{
+	if (ctx->console)
+		tui_select_row(i);
+}
+
 void out_begin(struct ctx *ctx, const struct column *cols, int ncols)
 {
 	writer_begin(ctx, cols, ncols);

@@ -39,9 +39,18 @@ static bool contains(const char *hay, size_t len, const char *needle, size_t nle
 {
 	if (nlen == 0)
 		return true;
-	for (size_t i = 0; i + nlen <= len; i++)
-		if (strncasecmp(hay + i, needle, nlen) == 0)
+	/* Look for the first byte in either case before comparing the rest:
+	 * a filter over a million rows runs this for every row it keeps. */
+	unsigned char lo = (unsigned char)needle[0], up = lo;
+	if (lo >= 'A' && lo <= 'Z')
+		lo = (unsigned char)(lo + 32);
+	else if (lo >= 'a' && lo <= 'z')
+		up = (unsigned char)(lo - 32);
+	for (size_t i = 0; i + nlen <= len; i++) {
+		unsigned char c = (unsigned char)hay[i];
+		if ((c == lo || c == up) && strncasecmp(hay + i + 1, needle + 1, nlen - 1) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -162,9 +171,19 @@ void list_set_filter(struct list *l, const char *pattern)
 {
 	size_t keep = l->shown > 0 ? list_row(l, l->cursor) : 0;
 
-	free(l->filter);
+	char *old = l->filter;
 	l->filter = pattern != NULL && pattern[0] != '\0' ? xstrdup(pattern) : NULL;
-	rebuild(l);
+	if (old != NULL && l->filter != NULL && l->index != NULL && strcasestr(l->filter, old) != NULL) {
+		/* Typing on narrows what is shown: only those rows can match. */
+		size_t n = 0;
+		for (size_t i = 0; i < l->shown; i++)
+			if (list_row_matches(l, l->index[i], l->filter))
+				l->index[n++] = l->index[i];
+		l->shown = n;
+	} else {
+		rebuild(l);
+	}
+	free(old);
 	/* Stay on the same row when it still passes. */
 	l->cursor = 0;
 	for (size_t i = 0; i < l->shown; i++) {

@@ -282,6 +282,52 @@ void tui_pager(const char *title, const char *text, size_t len)
 	tui_dirty();
 }
 
+void tui_push_view(const struct view *view, void *state)
+{
+	if (T == NULL) {
+		view->close(state);
+		return;
+	}
+	if (T->noverlays == MAX_OVERLAYS)
+		overlay_pop();
+	struct overlay *o = &T->overlays[T->noverlays++];
+	memset(o, 0, sizeof(*o));
+	o->view = view;
+	o->state = state;
+	list_init(&o->list, view, state);
+	tui_dirty();
+}
+
+void tui_pop_view(void)
+{
+	struct overlay *o = T != NULL ? top_overlay() : NULL;
+
+	if (o != NULL && !o->is_pager && o->view != &keys_help_view)
+		overlay_pop();
+}
+
+static struct list *current_list(void);
+static int body_height(void);
+
+void tui_select_row(size_t row)
+{
+	struct list *l = T != NULL ? current_list() : NULL;
+
+	if (l == NULL || row >= l->view->row_count(l->state))
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t pos = 0; pos < l->shown; pos++) {
+			if (list_row(l, pos) == row) {
+				list_goto(l, pos, body_height());
+				tui_dirty();
+				return;
+			}
+		}
+		/* Hidden by the filter: show everything again. */
+		list_set_filter(l, NULL);
+	}
+}
+
 static void open_help(void)
 {
 	char err[256];
@@ -644,6 +690,11 @@ static void redraw_cb(evutil_socket_t fd, short what, void *arg)
 		    t->plugin->view->poll(t->state))
 			list_refresh(&t->list);
 	}
+	for (int i = 0; i < T->noverlays; i++) {
+		struct overlay *o = &T->overlays[i];
+		if (!o->is_pager && o->view->poll != NULL && o->view->poll(o->state))
+			list_refresh(&o->list);
+	}
 	draw();
 }
 
@@ -915,7 +966,13 @@ static void list_key(struct list *l, enum action a, int key, bool fkey)
 		list_set_sort(l, l->sort_col < 0 ? 0 : l->sort_col, !l->sort_desc);
 		break;
 	case ACT_ENTER:
-		if (l->shown > 0 && l->view->detail != NULL) {
+		if (l->shown > 0 && l->view->activate != NULL) {
+			int depth = T->noverlays;
+			int r = l->view->activate(l->state, &T->ctx, list_row(l, l->cursor));
+			/* The view may have opened or closed a list: l is stale then. */
+			if (depth == T->noverlays && (r & VIEW_DIRTY))
+				list_refresh(l);
+		} else if (l->shown > 0 && l->view->detail != NULL) {
 			char *text = l->view->detail(l->state, list_row(l, l->cursor));
 			if (text != NULL) {
 				tui_pager("details", text, strlen(text));
@@ -926,8 +983,9 @@ static void list_key(struct list *l, enum action a, int key, bool fkey)
 	default:
 		if (l->view->key != NULL && !fkey) {
 			size_t sel = l->shown > 0 ? list_row(l, l->cursor) : (size_t)-1;
+			int depth = T->noverlays;
 			int r = l->view->key(l->state, &T->ctx, key, sel);
-			if (r & VIEW_DIRTY)
+			if (depth == T->noverlays && (r & VIEW_DIRTY))
 				list_refresh(l);
 		}
 		break;

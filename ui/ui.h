@@ -103,6 +103,9 @@ void tui_pager(const char *title, const char *text, size_t len);
 void tui_message(const char *text, bool error);
 void tui_progress(const char *text);
 void tui_dirty(void);
+void tui_push_view(const struct view *view, void *state);
+void tui_pop_view(void);
+void tui_select_row(size_t row);
 
 /* ---- keys.c: the key table, which also writes the '?' help ---- */
 

@@ -165,6 +165,30 @@ if [ -n "$keys" ]; then ok "config_lists_keys"; else not_ok "config_lists_keys" 
 	fi
 done <<<"$keys"
 
+# ---- columns of the aliases verbs, from their tsv headers ----
+printf 'root: daemon\nlist: root, bin\n' >"$TMP/aliases"
+run "$MAILOPS" -o tsv aliases build "$TMP/aliases" "$TMP/aliases.db"
+build_header=$(printf '%s\n' "$OUT" | head -1)
+printf '[aliases]\ndb = %s/aliases.db\ntext = %s/aliases\n' "$TMP" "$TMP" >"$TMP/docs.conf"
+for verb in "list" "show root" "expand list" "who daemon"; do
+	run "$MAILOPS" -c "$TMP/docs.conf" -o tsv aliases $verb
+	h=$(printf '%s\n' "$OUT" | head -1)
+	if [ -n "$h" ]; then ok "aliases_${verb%% *}_tsv_has_header"; else not_ok "aliases_${verb%% *}_tsv_has_header" "exit $RC $ERR"; fi
+	for col in $(printf '%s\n' "$h" | tr '\t' '\n'); do
+		check_has "cli_md_documents_aliases_${verb%% *}_column: $col" "$MD" "\`$col\`" "docs/cli.md"
+	done
+done
+# check prints its header only with findings: make one.
+printf 'dangling: nosuchuser-here\n' >>"$TMP/aliases"
+run "$MAILOPS" -c "$TMP/docs.conf" -o tsv aliases check
+expect_eq "aliases_check_header_as_documented" $'severity\tcheck\tkey\tline\tdetail' "$(printf '%s\n' "$OUT" | head -1)"
+for col in $(printf '%s\n' "$build_header" | tr '\t' '\n'); do
+	check_has "cli_md_documents_aliases_build_column: $col" "$MD" "\`$col\`" "docs/cli.md"
+done
+for c in $(printf '%s\n' "$OUT" | tail -n +2 | cut -f2 | sort -u); do
+	check_has "cli_md_documents_check_name: $c" "$MD" "\`$c\`" "docs/cli.md"
+done
+
 # ---- README names the two commands ----
 if [ -f "$README" ]; then
 	R=$(cat "$README")

@@ -293,6 +293,7 @@ static void test_alias_expand_detects_loop(void **state)
 	assert_string_equal(t.nodes[3].note, "aliasing/forwarding loop broken");
 	assert_false(alias_tree_deliverable(&t));
 	alias_tree_free(&t);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -310,6 +311,7 @@ static void test_alias_expand_self_reference_is_the_mailbox(void **state)
 	assert_int_equal(t.nodes[1].fault, AF_NONE);
 	assert_true(alias_tree_deliverable(&t));
 	alias_tree_free(&t);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -336,6 +338,7 @@ static void test_alias_expand_depth_limit_is_sendmails(void **state)
 	assert_string_equal(t.nodes[t.n - 1].note, "aliasing/forwarding loop broken (11 aliases deep; 10 max)");
 	alias_tree_free(&t);
 	buf_free(&b);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -368,6 +371,7 @@ static void test_alias_expand_classifies_targets(void **state)
 	assert_false(node(&t, "bin")->duplicate);
 	assert_false(alias_tree_deliverable(&t));
 	alias_tree_free(&t);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -398,6 +402,7 @@ static void test_alias_expand_reads_include_files(void **state)
 	alias_tree_free(&t);
 	unlink(path);
 	free(text);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -418,6 +423,7 @@ static void test_alias_expand_consults_extra_maps(void **state)
 	assert_int_equal(t.n, 4);
 	alias_tree_free(&t);
 	aliasmap_free(&virt);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 
@@ -446,6 +452,7 @@ static void test_alias_who_finds_transitive_paths(void **state)
 	n = alias_who(&env, "nobody-at-all", &w);
 	assert_int_equal(n, 0);
 	alias_who_free(w, n);
+	alias_env_free(&env);
 	aliasmap_free(&m);
 }
 

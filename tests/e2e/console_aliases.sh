@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The Aliases tab in tmux, over a db built by sendmail's newaliases: the
+# header, the filter on keys and values, the expansion tree (folding), who
+# reaches an address and the jump back to the alias, the check with a jump
+# to each problem, a rebuild's lock shown and then the list after it, a
+# rebuild not blocked by the open console and picked up by itself, and
+# hostile bytes in a value shown escaped.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../console.sh"
+. "$(dirname "$0")/../mta.sh"
+DATA=$ROOT/tests/data/aliases
+D=$MTA_DIR/c
+mkdir -p "$D"
+chmod 755 "$D"
+sed "s|@DIR@|$D|g" "$DATA/expand.aliases" >"$D/aliases"
+cp "$DATA/expand-list.inc" "$D/list.inc"
+cp "$DATA/expand-nested.inc" "$D/nested.inc"
+sm_newaliases "$D/aliases" >/dev/null 2>&1
+touch -d '-10 sec' "$D/aliases"
+printf '[aliases]\ndb = %s/aliases.db\nlock_wait_ms = 300\n' "$D" >"$TMP/c.conf"
+N=$(grep -c '^[A-Za-z]' "$D/aliases")
+
+console_start 100 30
+console_run -c "$TMP/c.conf"
+expect_screen "header_names_db_type_count_state" "^$D/aliases.db  hash  $N aliases  complete"
+expect_screen "list_shows_alias_and_value" '^postmaster +root'
+
+# '/' filters on keys and values.
+keys /
+keys_literal nested.inc
+expect_screen "filter_on_value" '^nested +list, :include:'
+expect_no_screen "filter_hides_others" '^postmaster '
+keys Escape
+keys /
+keys_literal loop
+keys Enter
+expect_screen "filter_on_key" '^loopa +loopb'
+
+# Enter: the expansion tree; Enter on a node folds it.
+keys / C-u Enter
+keys /
+keys_literal MAILER-DAEMON
+keys Enter Enter
+expect_screen "tree_header" '^Expansion of mailer-daemon, as sendmail -bv walks it: 4 nodes, 1 leaves, all deliverable'
+expect_screen "tree_root_unfolded" '^- mailer-daemon +alias'
+expect_screen "tree_leaf_indented" '^      +daemon +user'
+keys Enter
+expect_screen "tree_node_folds" '^\+ mailer-daemon +alias'
+expect_no_screen "folded_children_hidden" 'postmaster +alias'
+keys +
+expect_screen "plus_unfolds_all" '^  - postmaster +alias'
+
+# w on a node of the tree: who reaches it; Enter jumps to that alias.
+keys G w
+expect_screen "who_from_tree_node" '^Who reaches daemon: [0-9]+ aliases'
+expect_screen "who_lists_path" 'mailer-daemon +3 +mailer-daemon -> postmaster -> root -> daemon'
+keys /
+keys_literal 'postmaster ->'
+keys Enter Enter
+expect_screen "who_enter_jumps_back_to_tab" "^$D/aliases.db  hash"
+keys Enter
+expect_screen "jumped_to_postmaster" '^Expansion of postmaster,'
+keys q
+expect_screen "q_closes_tree" "^$D/aliases.db  hash"
+
+# c: the check, with a jump to the alias of a finding.
+keys c
+expect_screen "check_runs_and_finishes" '^Check: [0-9]+ findings' 10
+expect_screen "check_lists_loop" 'fail +loop +loop[abc]'
+expect_screen "check_lists_missing_include" 'missing-include +badinc'
+keys /
+keys_literal missing-include
+keys Enter Enter
+expect_screen "check_enter_jumps_to_alias" "^$D/aliases.db  hash"
+keys Enter
+expect_screen "jumped_to_badinc" '^Expansion of badinc, .*NOT all deliverable'
+expect_screen "tree_shows_include_fault" 'missing-include +Cannot open'
+keys q q
+
+# A rebuild holds the lock: the header says so, then the list comes.
+cp "$D/aliases.db" "$D/locked.db"
+printf '[aliases]\ndb = %s/locked.db\ntext = %s/aliases\n' "$D" "$D" >"$TMP/l.conf"
+flock -x "$D/locked.db" sleep 3 &
+holder=$!
+sleep 0.3
+console_start 100 30
+console_run -c "$TMP/l.conf"
+expect_screen "locked_state_shown" 'LOCKED: being rebuilt; retrying'
+wait "$holder"
+expect_screen "list_after_lock_released" "^$D/locked.db  hash  $N aliases  complete" 5
+expect_screen "rows_after_lock_released" '^postmaster +root'
+
+# The open console does not block a rebuild, and reloads by itself.
+printf 'zz-new-alias: root\n' >>"$D/aliases"
+start=$(date +%s%N)
+"$MAILOPS" aliases build "$D/aliases" "$D/locked.db" >/dev/null 2>&1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ "$ms" -lt 2000 ]; then ok "rebuild_not_blocked_by_console ($ms ms)"; else not_ok "rebuild_not_blocked_by_console" "$ms ms"; fi
+expect_screen "reload_after_rebuild" "^$D/locked.db  hash  $((N + 1)) aliases  complete" 5
+keys G
+expect_screen "new_alias_listed" '^zz-new-alias +root'
+# The text file edited after the build: out of date.
+sleep 1.1
+printf 'zz-newer: root\n' >>"$D/aliases"
+expect_screen "out_of_date_shown" 'OUT OF DATE \(text file newer\)' 5
+keys q
+
+# Hostile bytes in a value never reach the terminal raw.
+printf 'evil: a\033[2Jb\033]52;c;aGFja2Vk\ac\n' >"$D/evil"
+"$MAILOPS" aliases build "$D/evil" "$D/evil.db" >/dev/null 2>&1
+printf '[aliases]\ndb = %s/evil.db\n' "$D" >"$TMP/e.conf"
+console_start 100 30
+console_run -c "$TMP/e.conf"
+expect_screen "hostile_value_escaped" '^evil +a\\x1b\[2Jb\\x1b\]52;c;aGFja2Vk\\x07c'
+if [ -z "$(tm list-buffers 2>/dev/null)" ]; then ok "osc52_in_value_did_not_set_clipboard"; else not_ok "osc52_in_value_did_not_set_clipboard"; fi
+keys q
+expect_screen "quits_cleanly" '^EXIT=0$'
+
+done_testing
