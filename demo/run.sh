@@ -46,8 +46,21 @@ if [ ! -S "$DEMO/run/memcached.sock" ]; then
 	exit 69
 fi
 
+# The demo site's aliases, compiled as newaliases would.
+sed "s|@DEMO@|$DEMO|g" demo/aliases >"$DEMO/aliases"
+cp demo/staff.list "$DEMO/staff.list"
+if ! "$MAILOPS" aliases build "$DEMO/aliases" "$DEMO/aliases.db" >/dev/null 2>"$DEMO/run/build.log"; then
+	echo "demo: building the aliases failed: $(cat "$DEMO/run/build.log")" >&2
+	exit 70
+fi
+
 cat >"$DEMO/mailops.conf" <<CONF
 ; The demo home: every file and server here was made or started by demo/run.sh.
+[aliases]
+db = $DEMO/aliases.db
+text = $DEMO/aliases
+local_domains = example.org
+
 [cache]
 servers = $DEMO/run/memcached.sock
 namespace = demo:

@@ -589,6 +589,12 @@ static bool check_step(struct check_run *cr, size_t max)
 			continue;
 		char *name = xstrndup(aliasmap_key(m, e), e->klen);
 		struct alias_tree t = { 0 };
+		uint32_t line = e->line;
+		/* A db entry: point at its line in the text file, where it is fixed. */
+		if (line == 0 && cr->have_text) {
+			const struct alias_ent *te = aliasmap_get(&cr->txt, name, e->klen);
+			line = te != NULL ? te->line : 0;
+		}
 		alias_expand(&cr->env, name, &t);
 		for (size_t k = 0; k < t.n; k++) {
 			const struct alias_node *n = &t.nodes[k];
@@ -599,7 +605,7 @@ static bool check_step(struct check_run *cr, size_t max)
 				continue;
 			const char *what = n->fault == AF_UNKNOWN ? "dangling" : alias_fault_name(n->fault);
 			char *detail = xasprintf("%s: %s", n->addr, n->note);
-			found(&cr->fs, "fail", what, name, strlen(name), e->line, detail);
+			found(&cr->fs, "fail", what, name, strlen(name), line, detail);
 			free(detail);
 			if (chain)
 				break;

@@ -22,6 +22,13 @@ else
 fi
 grep -q "servers = $TMP/demo/run/memcached.sock" "$TMP/demo/mailops.conf" && ok "demo_config_points_at_private_socket" ||
 	not_ok "demo_config_points_at_private_socket" "$(cat "$TMP/demo/mailops.conf")"
+# The Aliases tab shows the demo site's db; c finds the mistakes left in it.
+expect_screen "demo_aliases_tab_shows_db" "^$TMP/demo/aliases.db  hash  [0-9]+ aliases  complete" 5
+expect_screen "demo_aliases_rows" '^postmaster +root'
+keys c
+expect_screen "demo_check_finds_loop" 'fail +loop +(helpdesk|supportdesk)' 10
+expect_screen "demo_check_finds_missing_list" 'missing-include +former-staff'
+keys q
 keys q
 expect_screen "demo_quits" '^EXIT=0$' 10
 gone=1
