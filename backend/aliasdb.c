@@ -323,8 +323,28 @@ void aliasdb_reader_close(struct aliasdb_reader *r)
 	free(r);
 }
 
+static int reader_open_once(const char *path, int lock_wait_ms, struct alias_map *info,
+			    struct aliasdb_reader **out, char *err, size_t errlen);
+
+/* A rebuild renames the new file over the old one: the file locked and the
+ * file opened can differ for a moment. Open again then, within the wait. */
 int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *info, struct aliasdb_reader **out,
 			char *err, size_t errlen)
+{
+	int64_t deadline = util_now_ms() + lock_wait_ms;
+
+	for (;;) {
+		int64_t left = deadline - util_now_ms();
+		int code = reader_open_once(path, left > 0 ? (int)left : 0, info, out, err, errlen);
+		if (code != EXIT_TEMPFAIL || strstr(err, "replaced while opening") == NULL || util_now_ms() >= deadline)
+			return code;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int reader_open_once(const char *path, int lock_wait_ms, struct alias_map *info,
+			    struct aliasdb_reader **out, char *err, size_t errlen)
 {
 	struct aliasdb_reader *r = xcalloc(1, sizeof(*r));
 	struct stat st_fd, st_path;

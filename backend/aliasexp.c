@@ -363,8 +363,20 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		char *local = xstrdup(backslash ? t + 1 : t);
 		char *at = strrchr(local, '@');
 		bool remote = false;
+		char *vkey = NULL;
 
-		if (at != NULL) {
+		/* A whole address may be a key of a virtual map (Postfix
+		 * virtual_alias_maps, sendmail's virtusertable): that first. */
+		if (at != NULL && !backslash) {
+			char *full = xstrdup(local);
+			lower(full);
+			for (size_t i = 0; i < w->env->nextra && vkey == NULL; i++)
+				if (aliasmap_lookup(w->env->extra[i], full, strlen(full)) != NULL)
+					vkey = full;
+			if (vkey == NULL)
+				free(full);
+		}
+		if (at != NULL && vkey == NULL) {
 			if (domain_is_local(at + 1, w->env->local_domains))
 				*at = '\0';
 			else
@@ -381,7 +393,7 @@ static void walk_target(struct walk *w, const char *target, int depth)
 			free(t);
 			return;
 		}
-		char *key = xstrdup(local);
+		char *key = vkey != NULL ? vkey : xstrdup(local);
 		lower(key);
 		struct alias_map *in = NULL;
 		/* "a: a, b": a self-reference is delivered to the local

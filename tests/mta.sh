@@ -6,6 +6,7 @@
 #   sm_newaliases FILE   sendmail -bi on FILE (implicit class: Debian's newaliases)
 #   sm_verify FILE ADDR  sendmail -bv ADDR with FILE as its alias file
 #   pf_postalias ARGS... Postfix's postalias with a private main.cf
+#   pf_postmap ARGS...   Postfix's postmap, the same way
 # sendmail needs a fully qualified host name: -bi/-bv run in private UTS and
 # mount namespaces (unshare) with their own host name and /etc/hosts.
 MTA_ROOT=${MAILOPS_MTA:-}
@@ -69,6 +70,7 @@ _sm_run() { # _sm_run FILE ARGS...: sendmail with FILE's cf, in its namespaces
 sm_newaliases() { _sm_run "$1" -bi; }
 sm_verify() { local f=$1; shift; _sm_run "$f" -bv "$@"; }
 
+pf_postmap() { pf_postalias -q x /dev/null >/dev/null 2>&1; "$MTA_ROOT/usr/sbin/postmap" -c "$MTA_DIR/pf" "$@"; }
 pf_postalias() {
 	if [ ! -f "$MTA_DIR/pf/main.cf" ]; then
 		printf 'mail_owner = mail\nsetgid_group = users\ncompatibility_level = 3.6\nshlib_directory = %s\ndaemon_directory = %s\n' \
