@@ -120,6 +120,18 @@ for m in mk-nul mk-plain mk-btree; do
 	expect_match "makemap_${m#mk-}_warns_no_at_record" $'warn\tincomplete\t' "$OUT"
 done
 expect_match "plain_hash_has_no_nul" $'^ root\t daemon$' "$(records "$D/mk-plain.db")"
+# mailops' build of the same pairs: makemap -N's records plus "@".
+sed 's/\t/: /' "$TMP/kv" >"$D/mk-text"
+"$MAILOPS" aliases build "$D/mk-text" "$D/mk-ours.db" >/dev/null 2>&1
+if [ "$(records "$D/mk-ours.db")" = "$( (records "$D/mk-nul.db"; printf ' @\\00\t @\\00\n') | LC_ALL=C sort)" ]; then
+	ok "build_records_are_makemap_N_plus_at"
+else
+	not_ok "build_records_are_makemap_N_plus_at" "$(diff <(records "$D/mk-nul.db") <(records "$D/mk-ours.db") | head)"
+fi
+run "$MAILOPS" -c "$(conf mk-nul db="$D/mk-nul.db")" -o csv aliases list 'd1*'
+"$MAILOPS" -c "$(conf mk-nul db="$D/mk-nul.db")" -o csv aliases list 'd1*' >"$TMP/list.csv"
+expect_eq "csv_list_header_and_rows" "d1,d2 d10,d11 d11,d12 d12,nobody key,value" "$(tr -d '\r' <"$TMP/list.csv" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "csv_lines_end_crlf" 5 "$(grep -c $'\r$' "$TMP/list.csv")"
 
 # ---- postalias ----
 sed "s|@DIR@|$D|" "$DATA/expand.aliases" >"$D/pf-aliases"
