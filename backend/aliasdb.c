@@ -10,11 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,12 +118,51 @@ void aliasmap_add(struct alias_map *m, const char *k, size_t klen, const char *v
 	e->voff = blob_add(m, v, vlen);
 	e->vlen = (uint32_t)vlen;
 	e->line = line;
+	e->nul = false;
 	m->n++;
 	if (m->index != NULL) {
 		if (m->n * 2 + 2 > m->index_size)
 			index_build(m);
 		else
 			index_put(m, m->n - 1);
+	}
+}
+
+void aliasmap_add_db(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, bool nul)
+{
+	aliasmap_add(m, k, klen, v, vlen, 0);
+	m->ents[m->n - 1].nul = nul;
+}
+
+void aliasmap_db_done(struct alias_map *m)
+{
+	bool with = false, without = false;
+
+	for (size_t i = 0; i < m->n && !(with && without); i++) {
+		if (m->ents[i].nul)
+			with = true;
+		else
+			without = true;
+	}
+	if (!(with && without))
+		return;
+	/* "a" and "a\0" both stored: look-ups find the one with the NUL, as
+	 * sendmail (which tries that first) does, whatever the cursor order. */
+	if (m->index == NULL)
+		index_build(m);
+	size_t mask = m->index_size - 1;
+	for (size_t e = 0; e < m->n; e++) {
+		const struct alias_ent *ent = &m->ents[e];
+		if (!ent->nul)
+			continue;
+		for (size_t i = hash_bytes(m->blob + ent->koff, ent->klen) & mask;; i = (i + 1) & mask) {
+			const struct alias_ent *o = &m->ents[m->index[i] - 1];
+			if (o->klen == ent->klen && memcmp(m->blob + o->koff, m->blob + ent->koff, ent->klen) == 0) {
+				if (!o->nul)
+					m->index[i] = (uint32_t)e + 1;
+				break;
+			}
+		}
 	}
 }
 
@@ -132,6 +174,8 @@ void aliasmap_put(struct alias_map *m, const char *k, size_t klen, const char *v
 		aliasmap_add(m, k, klen, v, vlen, line);
 		return;
 	}
+	if (m->bloblen + vlen + 1 > UINT32_MAX)
+		util_fatal("alias map larger than 4 GB");
 	size_t i = (size_t)(e - m->ents);
 	uint32_t voff = blob_add(m, v, vlen); /* may move the blob, not the entries */
 	m->ents[i].voff = voff;
@@ -178,10 +222,6 @@ bool aliasmap_is_meta(const char *k, size_t klen)
 
 /* ---- reading a db under a shared lock ---- */
 
-struct dberr {
-	char msg[256];
-};
-
 static void db_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	(void)env;
@@ -217,9 +257,10 @@ static int perm_error(const char *path, char *err, size_t errlen)
  * Opens path read-only and takes a shared flock on that descriptor, retrying
  * for wait_ms. Returns the fd, or -1 with *code and err set.
  */
-static int lock_shared(const char *path, int wait_ms, int *code, char *err, size_t errlen)
+static int lock_shared(const char *path, int wait_ms, struct stat *st, int *code, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang us in open(). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		if (errno == EACCES)
@@ -228,6 +269,11 @@ static int lock_shared(const char *path, int wait_ms, int *code, char *err, size
 			*code = errf(err, errlen, EXIT_NOINPUT, "%s: no such file", path);
 		else
 			*code = errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		*code = errf(err, errlen, EXIT_DATAERR, "%s: not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	int64_t deadline = util_now_ms() + wait_ms;
@@ -285,46 +331,481 @@ static int db_open_error(const char *path, int rc, char *err, size_t errlen)
 	}
 }
 
-/* Strips exactly one trailing NUL, noting whether keys carry one. */
-static size_t strip_nul(const DBT *d)
-{
-	return d->size > 0 && ((const char *)d->data)[d->size - 1] == '\0' ? d->size - 1 : d->size;
-}
+/*
+ * libdb trusts its files: on a corrupt page it may crash, loop forever or
+ * hand out records without end (seen with both DB_NEXT and bulk reads,
+ * where db5.3_verify reports the damage). So the reading is done by a
+ * child process that streams the records through a pipe; the parent holds
+ * the lock, counts the records against what the file can hold, and turns a
+ * crash, a hang or an endless scan into "corrupt database" (exit 65).
+ *
+ * The stream: 'T' type (1 hash, 2 btree); 'R' u32 klen, u32 vlen, key,
+ * value (as stored, NULs included); 'N' not found (look-ups); 'E' i32
+ * code, u16 len, text; 'D' the end.
+ */
+enum { READER_STALL_MS = 10000, MSG_MAX = 64 * 1024 * 1024 };
 
-/* One open read: the lock, the db, a cursor and the bulk buffer. */
 struct aliasdb_reader {
 	char *path;
-	int fd; /* holds the shared flock */
-	DB *db;
-	DBC *cur;
-	DBT bulk;       /* DB_MULTIPLE_KEY buffer */
-	void *pos;      /* DB_MULTIPLE_KEY_NEXT position in bulk, NULL = fetch more */
-	bool eof;
+	int fd;       /* holds the shared flock */
+	pid_t pid;    /* the child reading the db, or -1 */
+	int in;       /* the pipe from it */
+	char *buf;
+	size_t off, len, cap;
+	bool eof, finished;
+	size_t records, max_records;
+	int64_t last_data;
 	size_t with_nul, without_nul;
 	struct alias_map *info;
+	uint64_t ino, dev;
 };
+
+/* The child's output: a plain buffer written with write(2) (stdio's
+ * per-call locking cost more than libdb for a million small records). */
+struct cout {
+	int fd;
+	bool failed;
+	size_t len;
+	char buf[1 << 20];
+};
+
+static void cout_flush(struct cout *o)
+{
+	size_t off = 0;
+
+	while (off < o->len && !o->failed) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			o->failed = true;
+		else
+			off += (size_t)n;
+	}
+	o->len = 0;
+}
+
+static void cout_add(struct cout *o, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf))
+			cout_flush(o);
+		size_t k = sizeof(o->buf) - o->len < n ? sizeof(o->buf) - o->len : n;
+		memcpy(o->buf + o->len, c, k);
+		o->len += k;
+		c += k;
+		n -= k;
+	}
+}
+
+static void cout_byte(struct cout *o, char c)
+{
+	cout_add(o, &c, 1);
+}
+
+static void put_u32(struct cout *o, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
+	cout_add(o, b, 4);
+}
+
+static uint32_t get_u32(const char *p)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void child_error(struct cout *out, int code, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (n > 4000)
+		n = 4000;
+	cout_byte(out, 'E');
+	put_u32(out, (uint32_t)code);
+	put_u32(out, (uint32_t)n);
+	cout_add(out, msg, n);
+}
+
+static void child_record(struct cout *out, const void *k, uint32_t kl, const void *v, uint32_t vl)
+{
+	cout_byte(out, 'R');
+	put_u32(out, kl);
+	put_u32(out, vl);
+	cout_add(out, k, kl);
+	cout_add(out, v, vl);
+}
 
 /* Records arrive in bulk (DB_MULTIPLE_KEY): one libdb call per buffer
  * instead of per record, which is where a plain DB_NEXT scan spends its time. */
-enum { BULK_SIZE = 4 * 1024 * 1024 };
+enum { BULK_SIZE = 4 * 1024 * 1024, BULK_MAX = 256 * 1024 * 1024 };
+
+/* The child: open, check, stream. Never returns. key == NULL: the whole db. */
+static void __attribute__((noreturn)) child_main(int wfd, const char *path, uint64_t dev, uint64_t ino,
+						 const char *key, size_t klen)
+{
+	static struct cout cout;
+	struct cout *out = &cout;
+	DB *db = NULL;
+	DBC *cur = NULL;
+	DBTYPE type;
+	struct stat st;
+	char err[512];
+	int rc;
+
+	out->fd = wfd;
+	if ((rc = db_create(&db, NULL, 0)) != 0) {
+		snprintf(err, sizeof(err), "db_create: %s", db_strerror(rc));
+		child_error(out, EXIT_SOFTWARE, err);
+		goto out;
+	}
+	db->set_errcall(db, db_errcall);
+	if ((rc = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
+		int code = db_open_error(path, rc, err, sizeof(err));
+		child_error(out, code, err);
+		goto out;
+	}
+	/* The file locked must be the file opened: a rename between the two
+	 * would leave us reading a file nobody locks. */
+	if (stat(path, &st) != 0 || (uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) {
+		snprintf(err, sizeof(err), "%s: replaced while opening; try again", path);
+		child_error(out, EXIT_TEMPFAIL, err);
+		goto out;
+	}
+	db->get_type(db, &type);
+	if (type != DB_HASH && type != DB_BTREE) {
+		snprintf(err, sizeof(err), "%s: a Berkeley DB %s file, not hash or btree", path,
+			 type == DB_RECNO ? "recno" : type == DB_QUEUE ? "queue" : "unknown-type");
+		child_error(out, EXIT_DATAERR, err);
+		goto out;
+	}
+	cout_byte(out, 'T');
+	cout_byte(out, type == DB_HASH ? 1 : 2);
+	if (key != NULL) {
+		/* sendmail's implicit class stores the NUL; hash:/btree: classes do not. */
+		for (int withnul = 1; withnul >= 0; withnul--) {
+			DBT k, v;
+			memset(&k, 0, sizeof(k));
+			memset(&v, 0, sizeof(v));
+			k.data = (void *)key;
+			k.size = (u_int32_t)(klen + (size_t)withnul);
+			rc = db->get(db, NULL, &k, &v, 0);
+			if (rc == 0) {
+				child_record(out, k.data, k.size, v.data, v.size);
+				goto done;
+			}
+			if (rc != DB_NOTFOUND) {
+				snprintf(err, sizeof(err), "%s: corrupt database: %s", path, db_strerror(rc));
+				child_error(out, EXIT_DATAERR, err);
+				goto out;
+			}
+		}
+		cout_byte(out, 'N');
+		goto done;
+	}
+	if ((rc = db->cursor(db, NULL, &cur, 0)) != 0) {
+		snprintf(err, sizeof(err), "%s: %s", path, db_strerror(rc));
+		child_error(out, EXIT_DATAERR, err);
+		goto out;
+	}
+	DBT bulk;
+	memset(&bulk, 0, sizeof(bulk));
+	bulk.ulen = BULK_SIZE;
+	bulk.data = xmalloc(bulk.ulen);
+	bulk.flags = DB_DBT_USERMEM;
+	for (;;) {
+		DBT k;
+		void *pos, *kp, *vp;
+		u_int32_t kl, vl;
+
+		memset(&k, 0, sizeof(k));
+		rc = cur->get(cur, &k, &bulk, DB_NEXT | DB_MULTIPLE_KEY);
+		if (rc == DB_BUFFER_SMALL) {
+			/* One record larger than the buffer: make room for it, within reason. */
+			uint64_t want = (uint64_t)bulk.size > bulk.ulen ? (uint64_t)bulk.size * 2 : (uint64_t)bulk.ulen * 2;
+			if (want > BULK_MAX) {
+				snprintf(err, sizeof(err), "%s: corrupt database: a record claims %u bytes", path,
+					 (unsigned)bulk.size);
+				child_error(out, EXIT_DATAERR, err);
+				goto out;
+			}
+			bulk.ulen = (u_int32_t)want;
+			bulk.data = xrealloc(bulk.data, bulk.ulen);
+			continue;
+		}
+		if (rc == DB_NOTFOUND)
+			break;
+		if (rc != 0) {
+			snprintf(err, sizeof(err), "%s: corrupt database: %s", path, db_strerror(rc));
+			child_error(out, EXIT_DATAERR, err);
+			goto out;
+		}
+		DB_MULTIPLE_INIT(pos, &bulk);
+		for (;;) {
+			DB_MULTIPLE_KEY_NEXT(pos, &bulk, kp, kl, vp, vl);
+			if (pos == NULL)
+				break;
+			child_record(out, kp, kl, vp, vl);
+		}
+	}
+done:
+	cout_byte(out, 'D');
+out:
+	cout_flush(out);
+	/* No atexit handlers, no libdb close: the parent owns what matters. */
+	_exit(0);
+}
+
+static void reader_kill(struct aliasdb_reader *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		r->pid = -1;
+	}
+}
 
 void aliasdb_reader_close(struct aliasdb_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->cur != NULL)
-		r->cur->close(r->cur);
-	if (r->db != NULL)
-		r->db->close(r->db, 0);
+	reader_kill(r);
+	if (r->in >= 0)
+		close(r->in);
 	if (r->fd >= 0)
 		close(r->fd); /* releases the lock */
-	free(r->bulk.data);
+	free(r->buf);
 	free(r->path);
 	free(r);
 }
 
+/* The child ended the stream early: why, in words. */
+static int reader_died(struct aliasdb_reader *r, char *err, size_t errlen)
+{
+	int status = 0;
+	pid_t pid = r->pid;
+
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		r->pid = -1;
+	}
+	if (WIFSIGNALED(status))
+		return errf(err, errlen, EXIT_DATAERR,
+			    "%s: corrupt database: libdb died reading it (signal %d); db5.3_verify %s tells more",
+			    r->path, WTERMSIG(status), r->path);
+	return errf(err, errlen, EXIT_DATAERR, "%s: corrupt database: the reader stopped early; db5.3_verify %s tells more",
+		    r->path, r->path);
+}
+
+/*
+ * Reads what the pipe has, waiting up to wait_ms for the first byte.
+ * Returns 1 when bytes came, 0 when none did in time, -1 at the end.
+ */
+static int reader_fill(struct aliasdb_reader *r, int wait_ms)
+{
+	struct pollfd pfd = { .fd = r->in, .events = POLLIN };
+
+	if (r->eof)
+		return -1;
+	if (r->off > 0 && r->off == r->len)
+		r->off = r->len = 0;
+	if (r->off > 0 && r->off > r->cap / 2) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->off = 0;
+	}
+	if (r->cap - r->len < 65536) {
+		r->cap = r->cap != 0 ? r->cap * 2 : 1 << 20;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	int n = poll(&pfd, 1, wait_ms);
+	if (n < 0 && errno != EINTR)
+		return -1;
+	if (n <= 0)
+		return 0;
+	ssize_t got = read(r->in, r->buf + r->len, r->cap - r->len);
+	if (got < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (got == 0) {
+		r->eof = true;
+		return -1;
+	}
+	r->len += (size_t)got;
+	r->last_data = util_now_ms();
+	return 1;
+}
+
+struct msg {
+	char tag;
+	const char *k, *v;
+	uint32_t kl, vl;
+	int code;
+};
+
+/* The next whole message in the buffer: 1, or 0 when more bytes are needed, -1 when garbled. */
+static int reader_msg(struct aliasdb_reader *r, struct msg *m)
+{
+	const char *p = r->buf + r->off;
+	size_t have = r->len - r->off;
+
+	if (have < 1)
+		return 0;
+	m->tag = p[0];
+	switch (m->tag) {
+	case 'D':
+	case 'N':
+		r->off += 1;
+		return 1;
+	case 'T':
+		if (have < 2)
+			return 0;
+		m->code = (unsigned char)p[1];
+		r->off += 2;
+		return 1;
+	case 'R':
+	case 'E':
+		if (have < 9)
+			return 0;
+		m->kl = get_u32(p + 1);
+		m->vl = get_u32(p + 5);
+		if (m->tag == 'E') {
+			m->code = (int)m->kl;
+			m->kl = 0;
+		}
+		if ((uint64_t)m->kl + m->vl > MSG_MAX)
+			return -1;
+		if (r->cap < 9 + (size_t)m->kl + m->vl + 65536) {
+			/* Room for one large record. */
+			size_t want = 9 + (size_t)m->kl + m->vl + 65536;
+			memmove(r->buf, p, have);
+			r->off = 0;
+			r->len = have;
+			r->cap = want;
+			r->buf = xrealloc(r->buf, r->cap);
+			return 0;
+		}
+		if (have < 9 + (size_t)m->kl + m->vl)
+			return 0;
+		m->k = p + 9;
+		m->v = p + 9 + m->kl;
+		r->off += 9 + (size_t)m->kl + m->vl;
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/* Waits for the next message (up to the stall limit). 1, or an exit code. */
+static int reader_next(struct aliasdb_reader *r, struct msg *m, int wait_ms, char *err, size_t errlen, bool *none)
+{
+	*none = false;
+	for (;;) {
+		int g = reader_msg(r, m);
+		if (g > 0)
+			return 0;
+		if (g < 0)
+			return reader_died(r, err, errlen);
+		int f = reader_fill(r, wait_ms);
+		if (f < 0)
+			return reader_died(r, err, errlen);
+		if (f == 0) {
+			if (util_now_ms() - r->last_data > READER_STALL_MS) {
+				reader_kill(r);
+				return errf(err, errlen, EXIT_DATAERR,
+					    "%s: corrupt database: libdb stopped answering (a loop in its pages?); "
+					    "db5.3_verify %s tells more",
+					    r->path, r->path);
+			}
+			if (wait_ms == 0) {
+				*none = true;
+				return 0;
+			}
+		}
+	}
+}
+
+/* Opens the lock and starts the child; key != NULL for one look-up. */
+static int reader_start(const char *path, int lock_wait_ms, struct alias_map *info, const char *key, size_t klen,
+			struct aliasdb_reader **out, char *err, size_t errlen)
+{
+	struct aliasdb_reader *r = xcalloc(1, sizeof(*r));
+	struct stat st;
+	int code = 0, pfd[2];
+
+	*out = NULL;
+	r->path = xstrdup(path);
+	r->info = info;
+	r->pid = -1;
+	r->in = -1;
+	r->fd = lock_shared(path, lock_wait_ms, &st, &code, err, errlen);
+	if (r->fd < 0)
+		goto fail;
+	r->dev = (uint64_t)st.st_dev;
+	r->ino = (uint64_t)st.st_ino;
+	/* Every record takes at least a few bytes of its page: more records
+	 * than that means the pages loop. */
+	r->max_records = (size_t)st.st_size / 4 + 16;
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		code = errf(err, errlen, EXIT_SOFTWARE, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid < 0) {
+		code = errf(err, errlen, EXIT_SOFTWARE, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
+	if (r->pid == 0) {
+		close(pfd[0]);
+		signal(SIGPIPE, SIG_DFL);
+		/* Nothing of libdb's dying words on the user's terminal. */
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, STDERR_FILENO);
+		child_main(pfd[1], path, r->dev, r->ino, key, klen);
+	}
+	close(pfd[1]);
+	r->in = pfd[0];
+	r->last_data = util_now_ms();
+	/* The first answer: the type, or why not. */
+	struct msg m;
+	bool none;
+	if ((code = reader_next(r, &m, READER_STALL_MS, err, errlen, &none)) != 0)
+		goto fail;
+	if (m.tag == 'E') {
+		code = errf(err, errlen, m.code, "%.*s", (int)m.vl, m.v);
+		goto fail;
+	}
+	if (m.tag != 'T') {
+		code = reader_died(r, err, errlen);
+		goto fail;
+	}
+	if (info != NULL) {
+		free(info->path);
+		info->path = xstrdup(path);
+		snprintf(info->type, sizeof(info->type), "%s", m.code == 1 ? "hash" : "btree");
+		fill_identity(info, &st);
+		info->has_at = false;
+	}
+	*out = r;
+	return 0;
+fail:
+	aliasdb_reader_close(r);
+	return code;
+}
+
 static int reader_open_once(const char *path, int lock_wait_ms, struct alias_map *info,
-			    struct aliasdb_reader **out, char *err, size_t errlen);
+			    struct aliasdb_reader **out, char *err, size_t errlen)
+{
+	return reader_start(path, lock_wait_ms, info, NULL, 0, out, err, errlen);
+}
 
 /* A rebuild renames the new file over the old one: the file locked and the
  * file opened can differ for a moment. Open again then, within the wait. */
@@ -343,125 +824,62 @@ int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *in
 	}
 }
 
-static int reader_open_once(const char *path, int lock_wait_ms, struct alias_map *info,
-			    struct aliasdb_reader **out, char *err, size_t errlen)
+/* Strips exactly one trailing NUL. */
+static uint32_t strip_nul(const char *p, uint32_t n)
 {
-	struct aliasdb_reader *r = xcalloc(1, sizeof(*r));
-	struct stat st_fd, st_path;
-	DBTYPE type;
-	int code = 0, rc;
-
-	*out = NULL;
-	r->path = xstrdup(path);
-	r->info = info;
-	r->fd = lock_shared(path, lock_wait_ms, &code, err, errlen);
-	if (r->fd < 0)
-		goto fail;
-	if (fstat(r->fd, &st_fd) != 0) {
-		code = errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st_fd.st_mode)) {
-		code = errf(err, errlen, EXIT_DATAERR, "%s: not a regular file", path);
-		goto fail;
-	}
-	if ((rc = db_create(&r->db, NULL, 0)) != 0) {
-		r->db = NULL;
-		code = errf(err, errlen, EXIT_SOFTWARE, "db_create: %s", db_strerror(rc));
-		goto fail;
-	}
-	r->db->set_errcall(r->db, db_errcall);
-	rc = r->db->open(r->db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0);
-	if (rc != 0) {
-		code = db_open_error(path, rc, err, errlen);
-		goto fail;
-	}
-	/* The file locked must be the file opened: a rename between the two
-	 * would leave us reading a file nobody locks. */
-	if (stat(path, &st_path) != 0 || st_path.st_ino != st_fd.st_ino || st_path.st_dev != st_fd.st_dev) {
-		code = errf(err, errlen, EXIT_TEMPFAIL, "%s: replaced while opening; try again", path);
-		goto fail;
-	}
-	r->db->get_type(r->db, &type);
-	if (type != DB_HASH && type != DB_BTREE) {
-		code = errf(err, errlen, EXIT_DATAERR, "%s: a Berkeley DB %s file, not hash or btree", path,
-			    type == DB_RECNO ? "recno" : type == DB_QUEUE ? "queue" : "unknown-type");
-		goto fail;
-	}
-	if (info != NULL) {
-		free(info->path);
-		info->path = xstrdup(path);
-		snprintf(info->type, sizeof(info->type), "%s", type == DB_HASH ? "hash" : "btree");
-		fill_identity(info, &st_fd);
-		info->has_at = false;
-	}
-	if ((rc = r->db->cursor(r->db, NULL, &r->cur, 0)) != 0) {
-		r->cur = NULL;
-		code = errf(err, errlen, EXIT_DATAERR, "%s: %s", path, db_strerror(rc));
-		goto fail;
-	}
-	r->bulk.ulen = BULK_SIZE;
-	r->bulk.data = xmalloc(r->bulk.ulen);
-	r->bulk.flags = DB_DBT_USERMEM;
-	*out = r;
-	return 0;
-fail:
-	aliasdb_reader_close(r);
-	return code;
+	return n > 0 && p[n - 1] == '\0' ? n - 1 : n;
 }
 
-int aliasdb_reader_step(struct aliasdb_reader *r, size_t max,
-			int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
-			bool *done, char *err, size_t errlen)
+int aliasdb_reader_step(struct aliasdb_reader *r, size_t max, int wait_ms, aliasdb_cb cb, void *arg, bool *done,
+			char *err, size_t errlen)
 {
 	size_t n = 0;
 
-	*done = false;
-	while (n < max) {
-		if (r->pos == NULL) {
-			DBT k;
-			int rc;
+	*done = r->finished;
+	while (!r->finished && n < max) {
+		struct msg m;
+		bool none;
+		int code = reader_next(r, &m, wait_ms, err, errlen, &none);
 
-			if (r->eof)
-				break;
-			memset(&k, 0, sizeof(k));
-			rc = r->cur->get(r->cur, &k, &r->bulk, DB_NEXT | DB_MULTIPLE_KEY);
-			if (rc == DB_BUFFER_SMALL) {
-				/* One record larger than the buffer: make room for it. */
-				r->bulk.ulen = r->bulk.size > r->bulk.ulen ? r->bulk.size * 2 : r->bulk.ulen * 2;
-				r->bulk.data = xrealloc(r->bulk.data, r->bulk.ulen);
-				continue;
-			}
-			if (rc == DB_NOTFOUND) {
-				r->eof = true;
-				break;
-			}
-			if (rc != 0)
-				return errf(err, errlen, EXIT_DATAERR, "%s: corrupt database: %s", r->path, db_strerror(rc));
-			DB_MULTIPLE_INIT(r->pos, &r->bulk);
+		if (code != 0)
+			return code;
+		if (none)
+			break;
+		if (m.tag == 'E') {
+			code = errf(err, errlen, m.code, "%.*s", (int)m.vl, m.v);
+			reader_kill(r);
+			return code;
 		}
-		void *kp, *vp;
-		u_int32_t kl32, vl32;
-		DB_MULTIPLE_KEY_NEXT(r->pos, &r->bulk, kp, kl32, vp, vl32);
-		if (r->pos == NULL)
-			continue; /* this buffer is done */
-		DBT kd = { .data = kp, .size = kl32 }, vd = { .data = vp, .size = vl32 };
-		size_t kl = strip_nul(&kd), vl = strip_nul(&vd);
+		if (m.tag == 'D' || m.tag == 'N') {
+			r->finished = true;
+			break;
+		}
+		if (m.tag != 'R')
+			return reader_died(r, err, errlen);
+		if (++r->records > r->max_records) {
+			reader_kill(r);
+			return errf(err, errlen, EXIT_DATAERR,
+				    "%s: corrupt database: more records than the file can hold (its pages loop); "
+				    "db5.3_verify %s tells more",
+				    r->path, r->path);
+		}
+		uint32_t kl = strip_nul(m.k, m.kl), vl = strip_nul(m.v, m.vl);
+		bool nul = kl != m.kl;
 
-		if (kl != kl32)
+		if (nul)
 			r->with_nul++;
 		else
 			r->without_nul++;
-		if (r->info != NULL && kl == 1 && ((const char *)kp)[0] == '@')
+		if (r->info != NULL && kl == 1 && m.k[0] == '@')
 			r->info->has_at = true;
 		n++;
-		if (cb(arg, kp, kl, vp, vl) != 0) {
-			r->eof = true;
-			r->pos = NULL;
+		if (cb(arg, m.k, kl, m.v, vl, nul) != 0) {
+			r->finished = true;
+			reader_kill(r);
 			break;
 		}
 	}
-	if (r->eof && r->pos == NULL) {
+	if (r->finished) {
 		*done = true;
 		if (r->info != NULL) {
 			r->info->nul_terminated = r->with_nul > 0;
@@ -471,23 +889,22 @@ int aliasdb_reader_step(struct aliasdb_reader *r, size_t max,
 	return 0;
 }
 
-int aliasdb_scan(const char *path, int lock_wait_ms,
-		 int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
-		 struct alias_map *info, char *err, size_t errlen)
+int aliasdb_scan(const char *path, int lock_wait_ms, aliasdb_cb cb, void *arg, struct alias_map *info, char *err,
+		 size_t errlen)
 {
 	struct aliasdb_reader *r;
 	bool done = false;
 	int code = aliasdb_reader_open(path, lock_wait_ms, info, &r, err, errlen);
 
 	while (code == 0 && !done)
-		code = aliasdb_reader_step(r, (size_t)-1, cb, arg, &done, err, errlen);
+		code = aliasdb_reader_step(r, (size_t)-1, READER_STALL_MS, cb, arg, &done, err, errlen);
 	aliasdb_reader_close(r);
 	return code;
 }
 
-static int snapshot_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+static int snapshot_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen, bool nul)
 {
-	aliasmap_add(arg, k, klen, v, vlen, 0);
+	aliasmap_add_db(arg, k, klen, v, vlen, nul);
 	return 0;
 }
 
@@ -501,6 +918,7 @@ int aliasdb_snapshot(const char *path, int lock_wait_ms, struct alias_map *m, ch
 		aliasmap_free(&fresh);
 		return code;
 	}
+	aliasmap_db_done(&fresh);
 	aliasmap_free(m);
 	*m = fresh;
 	return 0;
@@ -544,7 +962,21 @@ static int db_put(DB *db, const char *k, size_t kl, const char *v, size_t vl, bo
 	return rc;
 }
 
-int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, char *err, size_t errlen)
+/* fsync of a file or directory by name (best effort for directories). */
+static int sync_path(const char *path, bool dir)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, int lock_wait_ms, char *err,
+		  size_t errlen)
 {
 	char *tmp = NULL;
 	DB *db = NULL;
@@ -607,14 +1039,31 @@ int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, 
 		code = errf(err, errlen, EXIT_SOFTWARE, "%s: %s", tmp, db_strerror(rc));
 		goto fail;
 	}
+	/* On disk before it takes the name: a crash must not leave a renamed
+	 * db that is empty or partial. */
+	if (sync_path(tmp, false) != 0) {
+		code = errf(err, errlen, EXIT_SOFTWARE, "%s: fsync: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	/* Keep the old file's owner and mode; hold its exclusive lock (as
-	 * newaliases does) while the new one takes its name. */
-	oldfd = open(db_path, O_RDONLY | O_CLOEXEC);
+	 * newaliases does) while the new one takes its name. Readers hold it
+	 * shared for a moment: wait for them, within lock_wait_ms. */
+	oldfd = open(db_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (oldfd >= 0 && fstat(oldfd, &old) == 0) {
+		int64_t deadline = util_now_ms() + lock_wait_ms;
 		have_old = true;
-		if (flock(oldfd, LOCK_EX) != 0) {
-			code = errf(err, errlen, EXIT_TEMPFAIL, "%s: cannot lock: %s", db_path, strerror(errno));
-			goto fail;
+		while (flock(oldfd, LOCK_EX | LOCK_NB) != 0) {
+			if ((errno != EWOULDBLOCK && errno != EINTR) || util_now_ms() >= deadline) {
+				code = errno == EWOULDBLOCK
+					       ? errf(err, errlen, EXIT_TEMPFAIL,
+						      "%s: being read or rebuilt (locked for more than %d ms); try again",
+						      db_path, lock_wait_ms)
+					       : errf(err, errlen, EXIT_TEMPFAIL, "%s: cannot lock: %s", db_path,
+						      strerror(errno));
+				goto fail;
+			}
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
 		}
 		if (chown(tmp, old.st_uid, old.st_gid) != 0 && geteuid() == 0) {
 			code = errf(err, errlen, EXIT_SOFTWARE, "%s: chown: %s", tmp, strerror(errno));
@@ -630,6 +1079,17 @@ int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, 
 	if (oldfd >= 0)
 		close(oldfd);
 	(void)have_old;
+	/* And the rename itself. */
+	char *dir = xstrdup(db_path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	sync_path(dir, true);
+	free(dir);
 	free(tmp);
 	return 0;
 fail:
@@ -644,58 +1104,55 @@ fail:
 
 /* ---- one look-up ---- */
 
+static int get_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen, bool nul)
+{
+	struct buf *b = arg;
+
+	(void)k;
+	(void)klen;
+	(void)nul;
+	buf_reset(b);
+	buf_add(b, v, vlen);
+	buf_addc(b, '\0');
+	return 0;
+}
+
 int aliasdb_get(const char *path, int lock_wait_ms, const char *name, size_t len, char **val, size_t *vlen,
 		int *code, char *err, size_t errlen)
 {
-	DB *db = NULL;
-	DBT k, v;
-	int rc, fd, found = -1;
+	struct aliasdb_reader *r = NULL;
+	struct buf b;
+	bool done = false;
 	char *key = xmalloc(len + 1);
+	int64_t deadline = util_now_ms() + lock_wait_ms;
 
 	for (size_t i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 	key[len] = '\0';
-	*code = 0;
-	fd = lock_shared(path, lock_wait_ms, code, err, errlen);
-	if (fd < 0) {
-		free(key);
+	buf_init(&b);
+	for (;;) {
+		int64_t left = deadline - util_now_ms();
+		*code = reader_start(path, left > 0 ? (int)left : 0, NULL, key, len, &r, err, errlen);
+		if (*code != EXIT_TEMPFAIL || strstr(err, "replaced while opening") == NULL || util_now_ms() >= deadline)
+			break;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	while (*code == 0 && !done)
+		*code = aliasdb_reader_step(r, 1, READER_STALL_MS, get_cb, &b, &done, err, errlen);
+	aliasdb_reader_close(r);
+	free(key);
+	if (*code != 0) {
+		buf_free(&b);
 		return -1;
 	}
-	if ((rc = db_create(&db, NULL, 0)) != 0) {
-		*code = errf(err, errlen, EXIT_SOFTWARE, "db_create: %s", db_strerror(rc));
-		goto out;
+	if (b.len == 0) {
+		buf_free(&b);
+		return 0;
 	}
-	db->set_errcall(db, db_errcall);
-	if ((rc = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
-		*code = db_open_error(path, rc, err, errlen);
-		goto out;
-	}
-	/* sendmail's implicit class stores the NUL; hash:/btree: classes do not. */
-	for (int withnul = 1; withnul >= 0; withnul--) {
-		memset(&k, 0, sizeof(k));
-		memset(&v, 0, sizeof(v));
-		k.data = key;
-		k.size = (u_int32_t)(len + (size_t)withnul);
-		rc = db->get(db, NULL, &k, &v, 0);
-		if (rc == 0) {
-			size_t n = strip_nul(&v);
-			*val = xstrndup(v.data, n);
-			*vlen = n;
-			found = 1;
-			goto out;
-		}
-		if (rc != DB_NOTFOUND) {
-			*code = errf(err, errlen, EXIT_DATAERR, "%s: corrupt database: %s", path, db_strerror(rc));
-			goto out;
-		}
-	}
-	found = 0;
-out:
-	if (db != NULL)
-		db->close(db, 0);
-	close(fd);
-	free(key);
-	return found;
+	*vlen = b.len - 1;
+	*val = buf_take(&b);
+	return 1;
 }
 
 /* ---- where the MTA keeps it ---- */

@@ -240,20 +240,23 @@ struct walk {
 	struct alias_tree *tree;
 	char **stack; /* the aliases above, lower-cased, to see a loop */
 	int depth;
-	char **seen;  /* leaves delivered to, to mark duplicates */
-	size_t nseen, capseen;
+	/* What was delivered to or expanded already, as "l<leaf>", "a<alias>"
+	 * and "i<include file>": sendmail drops a second copy of an address
+	 * from its send queue, so a list named twice is expanded once (and a
+	 * list naming itself a hundred times costs nothing). */
+	struct alias_map seen;
+	struct buf scratch;
 };
 
-static bool seen_before(struct walk *w, const char *key)
+/* True when kind+key was seen before in this walk; records it otherwise. */
+static bool seen_before(struct walk *w, char kind, const char *key)
 {
-	for (size_t i = 0; i < w->nseen; i++)
-		if (strcmp(w->seen[i], key) == 0)
-			return true;
-	if (w->nseen == w->capseen) {
-		w->capseen = w->capseen != 0 ? w->capseen * 2 : 16;
-		w->seen = xrealloc(w->seen, w->capseen * sizeof(char *));
-	}
-	w->seen[w->nseen++] = xstrdup(key);
+	buf_reset(&w->scratch);
+	buf_addc(&w->scratch, kind);
+	buf_adds(&w->scratch, key);
+	if (aliasmap_get(&w->seen, w->scratch.data, w->scratch.len) != NULL)
+		return true;
+	aliasmap_add(&w->seen, w->scratch.data, w->scratch.len, "", 0, 0);
 	return false;
 }
 
@@ -288,7 +291,12 @@ static int read_include(const char *path, struct buf *b)
 	buf_reset(b);
 	if (fd < 0)
 		return errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > INCLUDE_MAX) {
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > INCLUDE_MAX) {
 		int e = S_ISDIR(st.st_mode) ? EISDIR : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		close(fd);
 		return e;
@@ -343,19 +351,22 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		char *prog = xstrndup(t + 1, strcspn(t + 1, " \t"));
 		if (prog[0] == '/' && access(prog, X_OK) != 0)
 			set_note(node, AF_PROGRAM, "%s: not executable", prog);
-		if (seen_before(w, t))
+		if (seen_before(w, 'l', t))
 			node->duplicate = true;
 		free(prog);
 	} else if (t[0] == '/') {
 		node = add_node(w->tree, depth, AK_FILE, t);
-		if (seen_before(w, t))
+		if (seen_before(w, 'l', t))
 			node->duplicate = true;
 	} else if (strncasecmp(t, ":include:", 9) == 0) {
 		node = add_node(w->tree, depth, AK_INCLUDE, t);
 		const char *path = t + 9;
 		while (is_space(*path))
 			path++;
-		walk_include(w, node, path, depth + 1);
+		if (seen_before(w, 'i', path))
+			node->duplicate = true; /* read once per walk */
+		else
+			walk_include(w, node, path, depth + 1);
 	} else if (strncasecmp(t, "error:", 6) == 0 || strncasecmp(t, ":error:", 7) == 0) {
 		node = add_node(w->tree, depth, AK_ERROR, t);
 	} else {
@@ -386,7 +397,7 @@ static void walk_target(struct walk *w, const char *target, int depth)
 			node = add_node(w->tree, depth, AK_REMOTE, t);
 			char *key = xstrdup(t);
 			lower(key);
-			if (seen_before(w, key))
+			if (seen_before(w, 'l', key))
 				node->duplicate = true;
 			free(key);
 			free(local);
@@ -411,6 +422,14 @@ static void walk_target(struct walk *w, const char *target, int depth)
 					return;
 				}
 			}
+			if (seen_before(w, 'a', key)) {
+				/* Expanded already, elsewhere in the tree. */
+				node->duplicate = true;
+				free(key);
+				free(local);
+				free(t);
+				return;
+			}
 			/* owner-X receives X's errors: show it beside X. */
 			char *owner = xasprintf("owner-%s", key);
 			struct alias_map *oin = NULL;
@@ -431,7 +450,7 @@ static void walk_target(struct walk *w, const char *target, int depth)
 				set_note(node, AF_NONE, "self-reference: the local mailbox");
 			if (!user)
 				set_note(node, AF_UNKNOWN, "User unknown");
-			if (seen_before(w, key))
+			if (seen_before(w, 'l', key))
 				node->duplicate = true;
 			free(key);
 		}
@@ -444,11 +463,12 @@ void alias_expand(const struct alias_env *env, const char *addr, struct alias_tr
 {
 	struct walk w = { .env = env, .tree = out };
 
+	aliasmap_init(&w.seen);
+	buf_init(&w.scratch);
 	walk_target(&w, addr, 0);
 	free(w.stack);
-	for (size_t i = 0; i < w.nseen; i++)
-		free(w.seen[i]);
-	free(w.seen);
+	aliasmap_free(&w.seen);
+	buf_free(&w.scratch);
 }
 
 void alias_tree_free(struct alias_tree *t)
@@ -534,7 +554,8 @@ static void normalise_into(const struct alias_env *env, const char *t, size_t n,
 struct redge {
 	uint64_t hash;
 	uint32_t ent;
-	uint32_t map;
+	uint16_t map;
+	bool literal; /* "\\name": delivered to the mailbox, not through the alias */
 };
 
 struct alias_rindex {
@@ -543,6 +564,7 @@ struct alias_rindex {
 	uint32_t *heads; /* bucket -> first edge + 1 (chained through next) */
 	uint32_t *next;  /* edge -> next edge in its bucket + 1 */
 	size_t mask;
+	struct alias_map includes; /* path -> contents, while building */
 	struct alias_map *maps[17];
 	size_t nmaps;
 };
@@ -558,35 +580,69 @@ static uint64_t fnv(const char *p, size_t n)
 	return h;
 }
 
-static void redge_add(struct alias_rindex *ix, uint64_t h, size_t ent, size_t map)
+static void redge_add(struct alias_rindex *ix, uint64_t h, size_t ent, size_t map, bool literal)
 {
 	if (ix->n == ix->cap) {
 		ix->cap = ix->cap != 0 ? ix->cap * 2 : 4096;
 		ix->e = xrealloc(ix->e, ix->cap * sizeof(*ix->e));
 	}
-	ix->e[ix->n++] = (struct redge){ h, (uint32_t)ent, (uint32_t)map };
+	ix->e[ix->n++] = (struct redge){ h, (uint32_t)ent, (uint16_t)map, literal };
 }
 
+/* Include files are read once per index, whatever lists them. */
+static const char *include_text(struct alias_rindex *ix, const char *path, size_t *len)
+{
+	const struct alias_ent *e = aliasmap_get(&ix->includes, path, strlen(path));
+	struct buf b;
+
+	if (e == NULL) {
+		buf_init(&b);
+		if (read_include(path, &b) != 0)
+			buf_reset(&b);
+		aliasmap_add(&ix->includes, path, strlen(path), b.data != NULL ? b.data : "", b.len, 0);
+		buf_free(&b);
+		e = aliasmap_get(&ix->includes, path, strlen(path));
+	}
+	*len = e->vlen;
+	return aliasmap_val(&ix->includes, e);
+}
+
+/* chain: the include files above this value, so a file including itself
+ * (or a cycle of them) ends; as deep as expansion goes. */
 static void index_value(const struct alias_env *env, struct alias_rindex *ix, size_t map, size_t ent, const char *v,
-			size_t len, struct buf *scratch, int include_depth)
+			size_t len, struct buf *scratch, const char **chain, int nchain)
 {
 	size_t pos = 0, a, b;
 
 	while (split_next(v, len, &pos, &a, &b)) {
-		normalise_into(env, v + a, b - a, scratch);
-		redge_add(ix, fnv(scratch->data, scratch->len), ent, map);
+		const char *t = v + a;
+		size_t n = b - a;
+
+		normalise_into(env, t, n, scratch);
+		/* "\user" is the mailbox, not the alias of that name: who
+		 * follows it only from the target itself. */
+		bool literal = (n > 0 && t[0] == '\\') || (n > 1 && t[0] == '<' && t[1] == '\\');
+		redge_add(ix, fnv(scratch->data, scratch->len), ent, map, literal);
 		/* Members of an include file are reached through the alias too. */
-		if (b - a > 9 && strncasecmp(v + a, ":include:", 9) == 0 && include_depth < 3) {
-			char *path = xstrndup(v + a + 9, b - a - 9);
-			char *p = path;
-			struct buf inc;
+		if (n >= 2 && t[0] == '<' && t[n - 1] == '>')
+			t++, n -= 2;
+		if (n > 9 && strncasecmp(t, ":include:", 9) == 0 && nchain < ALIAS_MAX_DEPTH) {
+			char *path = xstrndup(t + 9, n - 9);
+			const char *p = path;
+			bool again = false;
 
 			while (is_space(*p))
 				p++;
-			buf_init(&inc);
-			if (read_include(p, &inc) == 0 && inc.len > 0)
-				index_value(env, ix, map, ent, inc.data, inc.len, scratch, include_depth + 1);
-			buf_free(&inc);
+			for (int i = 0; i < nchain; i++)
+				again = again || strcmp(chain[i], p) == 0;
+			if (!again) {
+				size_t il;
+				const char *inc = include_text(ix, p, &il);
+				char *copy = xstrndup(inc, il); /* the cache may move while we recurse */
+				chain[nchain] = p;
+				index_value(env, ix, map, ent, copy, il, scratch, chain, nchain + 1);
+				free(copy);
+			}
 			free(path);
 		}
 	}
@@ -608,9 +664,11 @@ struct alias_rindex *alias_rindex_build(const struct alias_env *env)
 			const struct alias_ent *e = &map->ents[i];
 			if (aliasmap_is_meta(aliasmap_key(map, e), e->klen))
 				continue;
-			index_value(env, ix, m, i, aliasmap_val(map, e), e->vlen, &scratch, 0);
+			const char *chain[ALIAS_MAX_DEPTH];
+			index_value(env, ix, m, i, aliasmap_val(map, e), e->vlen, &scratch, chain, 0);
 		}
 	}
+	aliasmap_free(&ix->includes);
 	/* Chained buckets rather than a sort: built in one pass. */
 	size_t size = 1024;
 	while (size < ix->n)
@@ -668,7 +726,7 @@ size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex 
 		uint64_t h = fnv(queue[head], strlen(queue[head]));
 		for (uint32_t k = ix->heads[h & ix->mask]; k != 0; k = ix->next[k - 1]) {
 			const struct redge *hit = &ix->e[k - 1];
-			if (hit->hash != h)
+			if (hit->hash != h || (hit->literal && head > 0))
 				continue;
 			const struct alias_map *m = ix->maps[hit->map];
 			const struct alias_ent *e = &m->ents[hit->ent];

@@ -104,6 +104,9 @@ static bool canonical_name(const char *s, size_t n, struct buf *out, const char 
 	return true;
 }
 
+/* sendmail's line buffer (BUFSIZ) less the newline and the NUL. */
+enum { SENDMAIL_LINE_MAX = 8190 };
+
 /* RFC 822 specials as Postfix's tok822 scanner knows them. */
 static bool is_special(char c)
 {
@@ -157,7 +160,8 @@ static void tok822_form(const char *s, size_t n, bool internal, struct buf *out)
 			for (i++; i < n && s[i] != '"'; i++) {
 				if (s[i] == '\\' && i + 1 < n)
 					i++;
-				buf_addc(&q, s[i]);
+				/* A CR or TAB in a quoted string is stored as a blank. */
+				buf_addc(&q, is_space(s[i]) ? ' ' : s[i]);
 			}
 			i++; /* the closing quote */
 			if (internal) {
@@ -224,6 +228,22 @@ static void tok822_form(const char *s, size_t n, bool internal, struct buf *out)
 	buf_free(&w);
 }
 
+/* An '@' outside quotes in the name: postalias takes only local names. */
+static bool postfix_has_at(const char *s, size_t n)
+{
+	bool quoted = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n)
+			i++;
+		else if (s[i] == '"')
+			quoted = !quoted;
+		else if (s[i] == '@' && !quoted)
+			return true;
+	}
+	return false;
+}
+
 /* Where the name ends for postalias: the first ':' outside quotes, comments and brackets. */
 static const char *postfix_colon(const char *s, size_t n)
 {
@@ -272,6 +292,10 @@ static void entry(struct alias_map *m, const char *text, size_t len, uint32_t li
 		v++, vn--;
 	if (postfix) {
 		tok822_form(text, (size_t)(colon - text), true, name);
+		if (postfix_has_at(text, (size_t)(colon - text))) {
+			problem(m, line, false, "name must be local");
+			return;
+		}
 		for (size_t i = 0; i < name->len; i++)
 			if (name->data[i] >= 'A' && name->data[i] <= 'Z')
 				name->data[i] = (char)(name->data[i] + 32);
@@ -337,6 +361,25 @@ void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_ma
 		}
 		buf_grow(&phys, 0);
 		char c = phys.len > 0 ? phys.data[0] : '\0';
+
+		/* sendmail reads into an 8192-byte buffer: a longer line is
+		 * rejected, and a NUL ends the line early, losing the next. */
+		if (!postfix && (phys.len > SENDMAIL_LINE_MAX || memchr(phys.data, '\0', phys.len) != NULL)) {
+			bool nul = memchr(phys.data, '\0', phys.len) != NULL;
+			if (have)
+				entry(m, logical.data, logical.len, entry_line, postfix, &name, &val);
+			have = false;
+			problem(m, first_line, false, "alias line too long%s",
+				nul ? " (a NUL byte: sendmail drops this line and the next)" : "");
+			if (nul && pos < len) {
+				nl = memchr(text + pos, '\n', len - pos);
+				pos = nl != NULL ? (size_t)(nl - text) + 1 : len;
+				lineno++;
+			}
+			skipping = true;
+			buf_free(&phys);
+			continue;
+		}
 		bool blank = phys.len == 0 || (postfix && strspn(phys.data, " \t\r") == phys.len);
 		bool comment = c == '#' || (postfix && phys.data[strspn(phys.data, " \t")] == '#');
 
@@ -346,11 +389,19 @@ void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_ma
 			continue;
 		}
 		if (c == ' ' || c == '\t') {
-			if (have) {
-				/* A continuation keeps its leading whitespace (sendmail). */
+			if (have && !postfix && logical.len + phys.len > SENDMAIL_LINE_MAX) {
+				problem(m, first_line, false, "alias line too long");
+				have = false;
+				skipping = true;
+			} else if (have) {
+				/* A continuation keeps its leading whitespace. */
 				buf_add(&logical, phys.data, phys.len);
 			} else if (!skipping) {
-				problem(m, first_line, false, "Non-continuation line starts with space");
+				if (postfix)
+					problem(m, first_line, false, "logical line must not start with whitespace: \"%.*s\"",
+						(int)(phys.len > 60 ? 60 : phys.len), phys.data);
+				else
+					problem(m, first_line, false, "Non-continuation line starts with space");
 				skipping = true;
 			}
 			buf_free(&phys);
@@ -361,8 +412,9 @@ void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_ma
 			have = false;
 		}
 		if (blank || comment) {
-			/* sendmail: the indented lines after a comment belong to it. */
-			skipping = true;
+			/* sendmail: the indented lines after a comment belong to
+			 * it; after a blank line they are rejected. */
+			skipping = comment;
 			buf_free(&phys);
 			continue;
 		}
@@ -382,7 +434,7 @@ void aliastext_parse(const char *text, size_t len, bool postfix, struct alias_ma
 
 int aliastext_load(const char *path, bool postfix, struct alias_map *m, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not hang us */
 	struct stat st;
 	struct buf b;
 	char chunk[65536];

@@ -213,6 +213,7 @@ struct alias_ent {
 	uint32_t koff, klen; /* key: blob + koff, klen bytes */
 	uint32_t voff, vlen; /* value */
 	uint32_t line;       /* text maps: line of the key (1-based); db: 0 */
+	bool nul;            /* db maps: the key was stored with its NUL */
 };
 
 struct alias_problem {
@@ -247,6 +248,11 @@ void aliasmap_free(struct alias_map *m);
 void aliasmap_add(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, uint32_t line);
 /* Adds, or replaces the value of the record with the same key in place. */
 void aliasmap_put(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, uint32_t line);
+/* A db record (nul: stored with its trailing NUL, now stripped). */
+void aliasmap_add_db(struct alias_map *m, const char *k, size_t klen, const char *v, size_t vlen, bool nul);
+/* After the last aliasmap_add_db: where a key was stored both with and
+ * without its NUL, look-ups find the record with it. */
+void aliasmap_db_done(struct alias_map *m);
 /* Entry by exact key bytes, or NULL (later duplicates win, as in a db). */
 const struct alias_ent *aliasmap_get(struct alias_map *m, const char *k, size_t klen);
 /* As sendmail looks up a local name: ASCII lower-cased. */
@@ -266,30 +272,36 @@ static inline const char *aliasmap_val(const struct alias_map *m, const struct a
  * Reads a Berkeley DB alias map (hash or btree, opened DB_UNKNOWN and
  * DB_RDONLY with no environment) under a shared flock taken on a separate
  * read-only descriptor, retried for lock_wait_ms and released as soon as the
- * snapshot is taken. Returns 0, or an exit code with err filled:
- * EXIT_TEMPFAIL when a rebuild holds the lock, EXIT_NOPERM (naming the group
- * that can read it), EXIT_NOINPUT, EXIT_DATAERR for a corrupt or foreign file.
+ * snapshot is taken. libdb itself runs in a child process that streams the
+ * records back, so a corrupt file that crashes libdb, loops in its pages or
+ * stops answering is an error here, not a crash or a hang. Returns 0, or an
+ * exit code with err filled: EXIT_TEMPFAIL when a rebuild holds the lock,
+ * EXIT_NOPERM (naming the group that can read it), EXIT_NOINPUT,
+ * EXIT_DATAERR for a corrupt or foreign file.
  */
 int aliasdb_snapshot(const char *path, int lock_wait_ms, struct alias_map *m, char *err, size_t errlen);
+/* A record of a scan: key and value with one trailing NUL stripped (nul
+ * says there was one). Returning non-zero stops the scan. */
+typedef int (*aliasdb_cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen, bool nul);
 /* The same read, streamed: cb is called for each record under the lock (it
  * must not wait on anything). cb returning non-zero stops the scan. */
-int aliasdb_scan(const char *path, int lock_wait_ms,
-		 int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
-		 struct alias_map *info, char *err, size_t errlen);
+int aliasdb_scan(const char *path, int lock_wait_ms, aliasdb_cb cb, void *arg, struct alias_map *info, char *err,
+		 size_t errlen);
 /*
  * The same read in steps, for the console: open takes the lock and opens
  * the db (filling info's identity and type), each step hands at most max
  * records to cb and sets *done after the last (info's has_at and NUL flags
- * are final then), close releases the lock. Steps are meant to follow each
- * other within one loop pass or a few, never across a wait for the user.
- * open and step return 0 or an exit code with err filled.
+ * are final then), close releases the lock. A step waits at most wait_ms
+ * for records to arrive (the console passes 0 and comes back on its next
+ * pass). Steps are meant to follow each other within one loop pass or a
+ * few, never across a wait for the user. open and step return 0 or an exit
+ * code with err filled.
  */
 struct aliasdb_reader;
 int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *info, struct aliasdb_reader **r,
 			char *err, size_t errlen);
-int aliasdb_reader_step(struct aliasdb_reader *r, size_t max,
-			int (*cb)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg,
-			bool *done, char *err, size_t errlen);
+int aliasdb_reader_step(struct aliasdb_reader *r, size_t max, int wait_ms, aliasdb_cb cb, void *arg, bool *done,
+			char *err, size_t errlen);
 void aliasdb_reader_close(struct aliasdb_reader *r);
 /*
  * One look-up as sendmail does it: the name ASCII lower-cased, tried with
@@ -312,10 +324,13 @@ bool aliasdb_changed(const struct alias_map *m);
  * Writes m to db_path the way Debian sendmail's newaliases does (hash,
  * NUL-terminated keys and values, "@" last) or, with postfix, as postalias
  * does; into a temporary file in the same directory renamed over db_path
- * while an exclusive flock is held on the old file, keeping its owner and
- * mode. Returns 0 or an exit code with err filled.
+ * while an exclusive flock is held on the old file (waited for up to
+ * lock_wait_ms, then EXIT_TEMPFAIL), keeping its owner and mode; synced to
+ * disk before and after the rename. Returns 0 or an exit code with err
+ * filled.
  */
-int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, char *err, size_t errlen);
+int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, int lock_wait_ms, char *err,
+		  size_t errlen);
 
 /*
  * Parses a text aliases file with sendmail's rules (postfix = false: '#'

@@ -43,6 +43,13 @@ static bool is_postfix_layout(struct alias_map *m)
 	return aliasmap_get(m, "YP_LAST_MODIFIED", 16) != NULL;
 }
 
+/* How long to wait for a rebuild's lock: the configured time in batch
+ * mode, not at all in the console (whose loop must keep running). */
+static int lock_wait(struct ctx *ctx)
+{
+	return ctx_console(ctx) ? 0 : ctx_config(ctx)->aliases.lock_wait_ms;
+}
+
 /*
  * Loads the alias map: the db, or the text file when there is no db.
  * Returns 0 or an exit code (message through ctx).
@@ -84,7 +91,7 @@ static size_t load_extra(struct ctx *ctx, struct alias_map ***out)
 		char *file = pl > 3 && strcmp(path + pl - 3, ".db") == 0 ? xstrdup(path) : xasprintf("%s.db", path);
 		struct alias_map *m = xcalloc(1, sizeof(*m));
 		aliasmap_init(m);
-		int rc = aliasdb_snapshot(file, ctx_config(ctx)->aliases.lock_wait_ms, m, err, sizeof(err));
+		int rc = aliasdb_snapshot(file, lock_wait(ctx), m, err, sizeof(err));
 		if (rc != 0) {
 			ctx_warn(ctx, "%s", err);
 			aliasmap_free(m);
@@ -132,10 +139,11 @@ static void list_flush(struct list_state *ls)
 	buf_reset(&ls->out);
 }
 
-static int list_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+static int list_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen, bool nul)
 {
 	struct list_state *ls = arg;
 
+	(void)nul;
 	if (!ls->all && aliasmap_is_meta(k, klen))
 		return 0;
 	if (ls->glob != NULL) {
@@ -156,9 +164,9 @@ static int list_cb(void *arg, const char *k, size_t klen, const char *v, size_t 
 			buf_addc(&ls->out, ':');
 			sanitize_buf(&ls->out, v, vlen, SAN_TEXT);
 		}
+		/* Kept in memory until the scan is over: a slow reader of our
+		 * output (a pager) must not hold the db's lock. */
 		buf_addc(&ls->out, '\n');
-		if (ls->out.len >= 1 << 16)
-			list_flush(ls);
 		return 0;
 	}
 	struct cell cells[2] = { cell_bytes(k, klen), cell_bytes(v, vlen) };
@@ -166,13 +174,12 @@ static int list_cb(void *arg, const char *k, size_t klen, const char *v, size_t 
 	return 0;
 }
 
-static int list_text_map(struct list_state *ls, struct alias_map *m)
+static void list_map(struct list_state *ls, struct alias_map *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct alias_ent *e = &m->ents[i];
-		list_cb(ls, aliasmap_key(m, e), e->klen, aliasmap_val(m, e), e->vlen);
+		list_cb(ls, aliasmap_key(m, e), e->klen, aliasmap_val(m, e), e->vlen, e->nul);
 	}
-	return 0;
 }
 
 static int cmd_list(struct ctx *ctx, int argc, char **argv)
@@ -197,17 +204,22 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	buf_init(&ls.key);
 	if (!ls.text)
 		out_begin(ctx, kv_columns, 2);
-	rc = aliasdb_scan(db, cfg->aliases.lock_wait_ms, list_cb, &ls, NULL, err, sizeof(err));
+	struct alias_map m;
+	aliasmap_init(&m);
+	/* Text: one pass, its output held in memory. Rows: a snapshot first,
+	 * written after the lock is released. */
+	if (ls.text)
+		rc = aliasdb_scan(db, lock_wait(ctx), list_cb, &ls, NULL, err, sizeof(err));
+	else if ((rc = aliasdb_snapshot(db, lock_wait(ctx), &m, err, sizeof(err))) == 0)
+		list_map(&ls, &m);
 	if (rc == EXIT_NOINPUT) {
 		/* No db: the text file is what the MTA would build it from. */
 		char *text = text_path(cfg, db);
-		struct alias_map m;
-		aliasmap_init(&m);
-		if (file_exists(text) && aliastext_load(text, false, &m, err, sizeof(err)) == 0)
-			rc = list_text_map(&ls, &m);
-		aliasmap_free(&m);
+		if (file_exists(text) && (rc = aliastext_load(text, false, &m, err, sizeof(err))) == 0)
+			list_map(&ls, &m);
 		free(text);
 	}
+	aliasmap_free(&m);
 	list_flush(&ls);
 	if (!ls.text)
 		out_end(ctx);
@@ -233,13 +245,13 @@ static int cmd_show(struct ctx *ctx, int argc, char **argv)
 	int found;
 
 	(void)argc;
-	found = aliasdb_get(db, cfg->aliases.lock_wait_ms, name, strlen(name), &val, &vlen, &code, err, sizeof(err));
+	found = aliasdb_get(db, lock_wait(ctx), name, strlen(name), &val, &vlen, &code, err, sizeof(err));
 	if (found < 0 && code == EXIT_NOINPUT) {
 		/* Hosts with only a text file. */
 		struct alias_map m;
 		char *text = text_path(cfg, db);
 		aliasmap_init(&m);
-		if (file_exists(text) && aliastext_load(text, false, &m, err, sizeof(err)) == 0) {
+		if (file_exists(text) && (code = aliastext_load(text, false, &m, err, sizeof(err))) == 0) {
 			const struct alias_ent *e = aliasmap_lookup(&m, name, strlen(name));
 			found = e != NULL;
 			if (e != NULL) {
@@ -338,7 +350,7 @@ static int cmd_expand(struct ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	aliasmap_init(&m);
-	rc = load_main(ctx, &m, ctx_config(ctx)->aliases.lock_wait_ms, err, sizeof(err));
+	rc = load_main(ctx, &m, lock_wait(ctx), err, sizeof(err));
 	if (rc != 0) {
 		aliasmap_free(&m);
 		return ctx_error(ctx, rc, "%s", err);
@@ -404,7 +416,7 @@ static int cmd_who(struct ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	aliasmap_init(&m);
-	rc = load_main(ctx, &m, ctx_config(ctx)->aliases.lock_wait_ms, err, sizeof(err));
+	rc = load_main(ctx, &m, lock_wait(ctx), err, sizeof(err));
 	if (rc != 0) {
 		aliasmap_free(&m);
 		return ctx_error(ctx, rc, "%s", err);
@@ -596,12 +608,20 @@ static bool check_step(struct check_run *cr, size_t max)
 			line = te != NULL ? te->line : 0;
 		}
 		alias_expand(&cr->env, name, &t);
+		/* kinds[d]: the kind of the node at depth d above the current one. */
+		enum alias_kind kinds[ALIAS_MAX_DEPTH + 3];
 		for (size_t k = 0; k < t.n; k++) {
 			const struct alias_node *n = &t.nodes[k];
-			/* Report a problem once, at the alias that lists it; a
-			 * loop or a chain too deep wherever it shows. */
+			if (n->depth < (int)(sizeof(kinds) / sizeof(kinds[0])))
+				kinds[n->depth] = n->kind;
+			/* Report a problem once, at the alias that lists it (itself
+			 * or through its include files); a loop or a chain too deep
+			 * wherever it shows. */
 			bool chain = n->fault == AF_LOOP || n->fault == AF_DEPTH;
-			if (n->fault == AF_NONE || (n->depth != 1 && !chain))
+			bool own = n->depth >= 1;
+			for (int d = 1; d < n->depth && own; d++)
+				own = kinds[d] == AK_INCLUDE;
+			if (n->fault == AF_NONE || (!own && !chain))
 				continue;
 			const char *what = n->fault == AF_UNKNOWN ? "dangling" : alias_fault_name(n->fault);
 			char *detail = xasprintf("%s: %s", n->addr, n->note);
@@ -634,7 +654,7 @@ static int cmd_check(struct ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	int rc = check_begin(ctx, &cr, ctx_config(ctx)->aliases.lock_wait_ms, err, sizeof(err));
+	int rc = check_begin(ctx, &cr, lock_wait(ctx), err, sizeof(err));
 	if (rc != 0)
 		return ctx_error(ctx, rc, "%s", err);
 	while (!check_step(&cr, 4096))
@@ -672,7 +692,7 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 	}
 	for (size_t i = 0; i < m.nproblems; i++)
 		ctx_warn(ctx, "%s:%u: %s", text, m.problems[i].line, m.problems[i].msg);
-	rc = aliasdb_build(&m, db, postfix, err, sizeof(err));
+	rc = aliasdb_build(&m, db, postfix, lock_wait(ctx), err, sizeof(err));
 	if (rc != 0) {
 		aliasmap_free(&m);
 		free(db);
@@ -776,12 +796,12 @@ static void snapshot_changed(struct aview *v)
 	v->env.nextra = v->nextra;
 }
 
-static int aview_add_cb(void *arg, const char *k, size_t klen, const char *val, size_t vlen)
+static int aview_add_cb(void *arg, const char *k, size_t klen, const char *val, size_t vlen, bool nul)
 {
 	struct aview *v = arg;
 	struct alias_map *m = v->reading_into_map ? &v->map : &v->next;
 
-	aliasmap_add(m, k, klen, val, vlen, 0);
+	aliasmap_add_db(m, k, klen, val, vlen, nul);
 	if (v->reading_into_map && !aliasmap_is_meta(k, klen)) {
 		if (v->nrows + 1 > v->caprows) {
 			v->caprows = v->caprows != 0 ? v->caprows * 2 : 4096;
@@ -816,10 +836,13 @@ static void reading_done(struct aview *v, int rc)
 			aliasmap_init(&v->next);
 			rows_rebuild(v);
 		}
+		aliasmap_db_done(&v->map);
 		v->loaded = true;
 		v->locked = false;
-		snapshot_changed(v);
 	}
+	/* Whatever was derived from the map (the reverse index built for w
+	 * while rows were still arriving) is stale now, success or not. */
+	snapshot_changed(v);
 	v->reading_into_map = false;
 	v->gen++;
 	aview_header(v);
@@ -834,8 +857,12 @@ static void aview_step(void *arg)
 	bool done = false;
 	int rc = 0;
 
-	while (rc == 0 && !done && util_now_ms() < until)
-		rc = aliasdb_reader_step(v->rd, 8192, aview_add_cb, v, &done, v->err, sizeof(v->err));
+	while (rc == 0 && !done && util_now_ms() < until) {
+		size_t before = v->reading_into_map ? v->map.n : v->next.n;
+		rc = aliasdb_reader_step(v->rd, 8192, 0, aview_add_cb, v, &done, v->err, sizeof(v->err));
+		if ((v->reading_into_map ? v->map.n : v->next.n) == before)
+			break; /* nothing more in the pipe yet: back to the loop */
+	}
 	if (rc != 0 || done)
 		reading_done(v, rc);
 	else {

@@ -91,6 +91,34 @@ run "$MAILOPS" -c "$C" -o tsv aliases check
 expect_match "check_out_of_date" $'\tout-of-date\t' "$OUT"
 expect_match "check_names_alias_missing_from_db" $'not-in-db\tnewone\t' "$OUT"
 
+# sendmail's limits: an 8190-byte line is read, a longer one rejected, a
+# continuation that overflows drops the whole entry, an indented line after
+# a blank one is rejected. The parse agrees with newaliases, line for line.
+{
+	echo "ok1: root"
+	printf 'x: %s\n' "$(head -c 8187 /dev/zero | tr '\0' a)"
+	printf 'y: %s\n' "$(head -c 8188 /dev/zero | tr '\0' a)"
+	echo "ok2: root"
+	echo ""
+	echo "  indented: after a blank line"
+	echo "ok3: root"
+	printf 'c: a,\n'
+	for i in $(seq 1 110); do printf '  %078d,\n' "$i"; done
+	echo "  last"
+	echo "ok4: root"
+} >"$D/limits"
+sm_newaliases "$D/limits" >"$TMP/limits.out" 2>&1
+sed -n 's/^.*: line \([0-9]*\): /\1 /p' "$TMP/limits.out" | LC_ALL=C sort >"$TMP/limits.sm"
+CL=$(conf limits db="$D/limits-none.db" text="$D/limits")
+"$MAILOPS" -c "$CL" -o tsv aliases check | awk -F'\t' '$2 == "rejected" {print $4 " " $5}' | LC_ALL=C sort >"$TMP/limits.ours"
+if [ "$(wc -l <"$TMP/limits.sm")" -ge 3 ] && cmp -s "$TMP/limits.sm" "$TMP/limits.ours"; then
+	ok "line_limits_rejected_as_newaliases_does"
+else
+	not_ok "line_limits_rejected_as_newaliases_does" "$(diff "$TMP/limits.sm" "$TMP/limits.ours")"
+fi
+expect_eq "line_limits_same_records_as_newaliases" "$(sm_praliases "$D/limits" 2>/dev/null | grep -v '^@:@$' | LC_ALL=C sort)" \
+	"$("$MAILOPS" -c "$CL" aliases list | LC_ALL=C sort)"
+
 # A text-only host: the parsed file is listed (no "@"), the same records.
 C2=$(conf textonly db="$D/none.db" text="$D/aliases")
 run "$MAILOPS" -c "$C2" aliases list
@@ -176,14 +204,19 @@ run "$MAILOPS" -c "$CV" -o tsv aliases who jane
 expect_match "who_finds_virtual_key" $'^sales@example.org\t1\t' "$OUT"
 
 # ---- a db that mixes keys with and without their NUL ----
-printf 'withnul\\00\nv1\\00\nplain\nv2\n@\\00\n@\\00\n' | db5.3_load -T -t hash "$D/mixed.db"
+printf 'withnul\\00\nv1\\00\nplain\nv2\n@\\00\n@\\00\nboth\nwithout\nboth\\00\nwith\\00\n' | db5.3_load -T -t hash "$D/mixed.db"
 CM=$(conf mixed db="$D/mixed.db")
 run "$MAILOPS" -c "$CM" aliases show WithNul
 expect_eq "mixed_db_nul_key_found" "withnul:v1" "$OUT"
 run "$MAILOPS" -c "$CM" aliases show plain
 expect_eq "mixed_db_plain_key_found" "plain:v2" "$OUT"
 run "$MAILOPS" -c "$CM" aliases list --all
-expect_eq "mixed_db_listed_without_nuls" "@:@ plain:v2 withnul:v1" "$(printf '%s\n' "$OUT" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "mixed_db_listed_without_nuls" "@:@ both:with both:without plain:v2 withnul:v1" "$(printf '%s\n' "$OUT" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+# "both" and "both\0": sendmail finds the one with the NUL; so do show and expand.
+run "$MAILOPS" -c "$CM" aliases show both
+expect_eq "both_keys_show_takes_nul_record" "both:with" "$OUT"
+run "$MAILOPS" -c "$CM" -o tsv aliases expand both
+expect_match "both_keys_expand_takes_nul_record" $'^1\t[a-z]+\twith\t' "$OUT"
 
 # ---- build: what newaliases and postalias would write ----
 run "$MAILOPS" aliases build "$D/aliases" "$D/built.db"
@@ -249,6 +282,19 @@ run setpriv --reuid=nobody --regid=nogroup --clear-groups "$MAILOPS" -c "$(conf 
 expect_eq "permission_denied_exits_77" 77 "$RC"
 expect_match "permission_error_names_group" "member of group $grp" "$ERR"
 expect_eq "no_db_environment_files_left" "" "$(ls "$D" | grep '^__db')"
+# A text-only host whose text file may not be read: 77, not 66.
+cp "$D/aliases" "$D/perm-text"
+chmod 0600 "$D/perm-text"
+CP=$(conf permtext db="$D/perm-none.db" text="$D/perm-text")
+for verb in list "show root"; do
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$MAILOPS" -c "$CP" aliases $verb
+	expect_eq "unreadable_text_exits_77: ${verb%% *}" 77 "$RC"
+done
+# A FIFO where the db should be: an error at once, not a hang.
+mkfifo "$D/fifo.db"
+run timeout 5 "$MAILOPS" -c "$(conf fifo db="$D/fifo.db")" aliases list
+expect_eq "fifo_db_exits_65" 65 "$RC"
+expect_match "fifo_db_not_regular" "not a regular file" "$ERR"
 
 # ---- locking: a rebuild in progress is a tempfail, never "no such alias" ----
 C4=$(conf lock db="$D/aliases.db" lock_wait_ms=400)

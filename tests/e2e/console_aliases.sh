@@ -86,6 +86,11 @@ sleep 0.3
 console_start 100 30
 console_run -c "$TMP/l.conf"
 expect_screen "locked_state_shown" 'LOCKED: being rebuilt; retrying'
+# A verb from the prompt does not wait for the lock either: 75 at once.
+keys :
+keys_literal 'aliases show root'
+keys Enter
+expect_screen "prompt_verb_on_locked_db_is_tempfail_at_once" 'exit 75: .*being rebuilt' 2
 wait "$holder"
 expect_screen "list_after_lock_released" "^$D/locked.db  hash  $N aliases  complete" 5
 expect_screen "rows_after_lock_released" '^postmaster +root'
@@ -99,6 +104,13 @@ if [ "$ms" -lt 2000 ]; then ok "rebuild_not_blocked_by_console ($ms ms)"; else n
 expect_screen "reload_after_rebuild" "^$D/locked.db  hash  $((N + 1)) aliases  complete" 5
 keys G
 expect_screen "new_alias_listed" '^zz-new-alias +root'
+# A build from the prompt, of the db the tab shows: done, and picked up.
+printf 'zz-from-prompt: root\n' >>"$D/aliases"
+keys :
+keys_literal "aliases build $D/aliases $D/locked.db"
+keys Enter
+keys q
+expect_screen "build_from_prompt_reloads_tab" "^$D/locked.db  hash  $((N + 2)) aliases  complete" 5
 # The text file edited after the build: out of date.
 sleep 1.1
 printf 'zz-newer: root\n' >>"$D/aliases"

@@ -217,6 +217,68 @@ static void test_aliastext_postfix_comments_anywhere_and_pairs_needed(void **sta
 	aliasmap_free(&m);
 }
 
+static void test_aliastext_sendmail_line_limits(void **state)
+{
+	struct alias_map m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	buf_adds(&b, "x: ");
+	for (int i = 0; i < 8187; i++)
+		buf_addc(&b, 'a'); /* 8190 bytes: the most sendmail reads */
+	buf_adds(&b, "\ny: ");
+	for (int i = 0; i < 8188; i++)
+		buf_addc(&b, 'a');
+	buf_adds(&b, "\nok: root\n\n  after: a blank line\nlast: root\n");
+	parse(&m, b.data, false);
+	assert_non_null(val(&m, "x"));
+	assert_null(val(&m, "y"));
+	assert_string_equal(val(&m, "ok"), "root");
+	assert_string_equal(val(&m, "last"), "root");
+	assert_int_equal(m.nproblems, 2);
+	assert_int_equal(m.problems[0].line, 2);
+	assert_string_equal(m.problems[0].msg, "alias line too long");
+	assert_int_equal(m.problems[1].line, 5);
+	assert_string_equal(m.problems[1].msg, "Non-continuation line starts with space");
+	aliasmap_free(&m);
+	buf_free(&b);
+}
+
+static void test_aliastext_nul_loses_the_line_and_the_next(void **state)
+{
+	struct alias_map m;
+	const char text[] = "a: x\nnul: a\0b\nlost: y\nkept: z\n";
+
+	(void)state;
+	aliasmap_init(&m);
+	aliastext_parse(text, sizeof(text) - 1, false, &m);
+	assert_string_equal(val(&m, "a"), "x");
+	assert_null(val(&m, "nul"));
+	assert_null(val(&m, "lost"));
+	assert_string_equal(val(&m, "kept"), "z");
+	assert_int_equal(m.nproblems, 1);
+	assert_int_equal(m.problems[0].line, 2);
+	aliasmap_free(&m);
+}
+
+/* What postalias 3.7 said and stored. */
+static void test_aliastext_postfix_rejects_as_postalias(void **state)
+{
+	struct alias_map m;
+
+	(void)state;
+	parse(&m, "  first: indented\nA@B: c\nok: root\nq: \"x\r\n y\"\n", true);
+	assert_int_equal(m.nproblems, 2);
+	assert_int_equal(m.problems[0].line, 1);
+	assert_string_equal(m.problems[0].msg, "logical line must not start with whitespace: \"  first: indented\"");
+	assert_int_equal(m.problems[1].line, 2);
+	assert_string_equal(m.problems[1].msg, "name must be local");
+	assert_string_equal(val(&m, "q"), "\"x  y\"");
+	assert_int_equal(m.n, 2);
+	aliasmap_free(&m);
+}
+
 static void test_aliasmap_lookup_folds_ascii_case_and_index_grows(void **state)
 {
 	struct alias_map m;
@@ -456,6 +518,92 @@ static void test_alias_who_finds_transitive_paths(void **state)
 	aliasmap_free(&m);
 }
 
+static void test_alias_expand_expands_a_list_once(void **state)
+{
+	struct alias_map m;
+	struct alias_env env;
+	struct alias_tree t = { 0 };
+	struct buf b;
+
+	(void)state;
+	/* Each level names the next four times: 4^8 paths, 9 distinct lists. */
+	buf_init(&b);
+	for (int i = 0; i < 8; i++)
+		buf_addf(&b, "l%d: l%d, l%d, l%d, l%d\n", i, i + 1, i + 1, i + 1, i + 1);
+	buf_adds(&b, "l8: root\nroot: daemon\n");
+	env_of(&env, &m, b.data);
+	alias_expand(&env, "l0", &t);
+	assert_true(t.n < 64);
+	size_t dups = 0;
+	for (size_t i = 0; i < t.n; i++)
+		dups += t.nodes[i].duplicate;
+	assert_int_equal(dups, 24); /* three repeats at each of eight levels */
+	assert_true(alias_tree_deliverable(&t));
+	alias_tree_free(&t);
+	alias_env_free(&env);
+	aliasmap_free(&m);
+	buf_free(&b);
+}
+
+static void test_alias_who_backslash_is_the_mailbox_not_the_alias(void **state)
+{
+	struct alias_map m;
+	struct alias_env env;
+	struct alias_who *w;
+	size_t n;
+
+	(void)state;
+	env_of(&env, &m, "a: \\b\nb: target\nc: b\n");
+	n = alias_who(&env, "target", &w);
+	/* c reaches target through the alias b; a delivers to the mailbox b. */
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0].alias, "b");
+	assert_string_equal(w[1].alias, "c");
+	alias_who_free(w, n);
+	n = alias_who(&env, "b", &w);
+	assert_int_equal(n, 2); /* a (the mailbox) and c (the alias) */
+	alias_who_free(w, n);
+	alias_env_free(&env);
+	aliasmap_free(&m);
+}
+
+static void test_alias_who_follows_nested_and_bracketed_includes(void **state)
+{
+	char dir[] = "/tmp/mailops-inc.XXXXXX";
+	char path[64], text[256];
+	struct alias_map m;
+	struct alias_env env;
+	struct alias_who *w;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 1; i <= 5; i++) {
+		snprintf(path, sizeof(path), "%s/i%d", dir, i);
+		f = fopen(path, "w");
+		if (i < 5)
+			fprintf(f, ":include:%s/i%d\n", dir, i + 1);
+		else
+			fprintf(f, "deep\n:include:%s/i1\n", dir); /* and a cycle back */
+		fclose(f);
+	}
+	snprintf(text, sizeof(text), "x: :include:%s/i1\ny: <:include:%s/i3>\n", dir, dir);
+	env_of(&env, &m, text);
+	n = alias_who(&env, "deep", &w);
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0].alias, "x");
+	assert_string_equal(w[1].alias, "y");
+	alias_who_free(w, n);
+	alias_env_free(&env);
+	aliasmap_free(&m);
+	for (int i = 1; i <= 5; i++) {
+		snprintf(path, sizeof(path), "%s/i%d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* ---- discovery ---- */
 
 static char *write_tmp(const char *text)
@@ -511,6 +659,9 @@ int main(void)
 		cmocka_unit_test(test_aliastext_postfix_first_duplicate_wins),
 		cmocka_unit_test(test_aliastext_postfix_values_as_postalias_writes_them),
 		cmocka_unit_test(test_aliastext_postfix_comments_anywhere_and_pairs_needed),
+		cmocka_unit_test(test_aliastext_sendmail_line_limits),
+		cmocka_unit_test(test_aliastext_nul_loses_the_line_and_the_next),
+		cmocka_unit_test(test_aliastext_postfix_rejects_as_postalias),
 		cmocka_unit_test(test_aliasmap_lookup_folds_ascii_case_and_index_grows),
 		cmocka_unit_test(test_alias_split_respects_quotes_and_brackets),
 		cmocka_unit_test(test_alias_expand_detects_loop),
@@ -520,6 +671,9 @@ int main(void)
 		cmocka_unit_test(test_alias_expand_reads_include_files),
 		cmocka_unit_test(test_alias_expand_consults_extra_maps),
 		cmocka_unit_test(test_alias_who_finds_transitive_paths),
+		cmocka_unit_test(test_alias_expand_expands_a_list_once),
+		cmocka_unit_test(test_alias_who_backslash_is_the_mailbox_not_the_alias),
+		cmocka_unit_test(test_alias_who_follows_nested_and_bracketed_includes),
 		cmocka_unit_test(test_aliasdb_discover_reads_sendmail_cf_then_main_cf),
 	};
 
