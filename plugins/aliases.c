@@ -859,7 +859,8 @@ static void aview_step(void *arg)
 
 	while (rc == 0 && !done && util_now_ms() < until) {
 		size_t before = v->reading_into_map ? v->map.n : v->next.n;
-		rc = aliasdb_reader_step(v->rd, 8192, 0, aview_add_cb, v, &done, v->err, sizeof(v->err));
+		/* Wait a little for the reader within this slice's budget. */
+		rc = aliasdb_reader_step(v->rd, 8192, 2, aview_add_cb, v, &done, v->err, sizeof(v->err));
 		if ((v->reading_into_map ? v->map.n : v->next.n) == before)
 			break; /* nothing more in the pipe yet: back to the loop */
 	}
