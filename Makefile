@@ -76,7 +76,8 @@ test-programs: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libmemcached-dev \
 	libhashkit-dev libdb5.3-dev libc-ares-dev libevent-dev libgmime-3.0-dev libjansson-dev \
 	libinih-dev libcmocka-dev zlib1g-dev libssl-dev memcached tmux jq dnsmasq-base bind9-dnsutils \
-	db5.3-util m4 swaks man-db groff-base locales time
+	db5.3-util m4 swaks man-db groff-base locales time \
+	libcache-memcached-perl libcache-memcached-fast-perl libmemcached-tools
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \

@@ -122,6 +122,7 @@ struct config {
 		char *namespace_;     /* "namespace" in the file */
 		char *prefix;         /* "ca:" */
 		enum cache_hash hash; /* crc */
+		int ketama_points;    /* 150: Cache::Memcached::Fast's ketama_points */
 		int connect_timeout_ms; /* 500 */
 		int read_timeout_ms;    /* 500 */
 	} cache;
@@ -426,6 +427,127 @@ void alias_rindex_free(struct alias_rindex *ix);
 size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex *ix, const char *target,
 			 struct alias_who **out);
 void alias_who_free(struct alias_who *w, size_t n);
+
+/* ---- memcache.c: the memcached pool, key placement, memcached's texts ---- */
+
+struct mc_server {
+	char *spec;   /* as configured: "10.0.0.1:11211:2", "/run/memcached.sock" */
+	char *host;   /* NULL for a socket */
+	char *port;
+	char *path;   /* unix socket, or NULL */
+	int weight;
+};
+
+struct mc_point {
+	uint32_t point, index, order;
+};
+
+struct mc_pool {
+	struct mc_server *servers; /* in the filter's order */
+	size_t n;
+	enum cache_hash hash;
+	uint32_t *buckets;         /* Cache::Memcached: a server per bucket, weight-N servers N times */
+	size_t nbuckets;
+	struct mc_point *points;   /* Cache::Memcached::Fast: the ketama continuum, sorted */
+	size_t npoints;
+	char *ns;                  /* the namespace: on the wire, not hashed */
+};
+
+/* Parses [cache] servers ("" = 127.0.0.1:11211). 0 or EXIT_CONFIG with err. */
+int mc_pool_init(struct mc_pool *p, const char *servers, enum cache_hash hash, int ketama_points, const char *ns,
+		 char *err, size_t errlen);
+void mc_pool_free(struct mc_pool *p);
+/* Cache::Memcached's _hashfunc: (crc32 >> 16) & 0x7fff (libhashkit's CRC). */
+uint32_t mc_hash_crc(const char *key, size_t len);
+/* The server a client writes key (without the namespace) to. */
+size_t mc_pool_server(const struct mc_pool *p, const char *key, size_t len);
+/* That server, then the others Cache::Memcached's rehash tries while
+ * servers are down, each once, in order; at most max. The count. */
+size_t mc_pool_chain(const struct mc_pool *p, const char *key, size_t len, size_t *out, size_t max);
+const char *mc_server_name(const struct mc_server *s);
+
+/* %XX decoded (metadump keys). */
+void mc_url_decode(const char *s, size_t len, struct buf *out);
+
+/* One item of `lru_crawler metadump`. exp and la are the server's clock. */
+struct mc_meta {
+	const char *key; /* decoded, in the key buffer given */
+	size_t klen;
+	int64_t exp;     /* -1: never expires */
+	int64_t la;      /* last access */
+	uint64_t cas;
+	bool fetched;
+	int cls;         /* slab class */
+	int64_t size;
+	int64_t flags;   /* -1 when the server does not say */
+};
+/* 1 an item, 0 the END, 2 a line to ignore ("OK", empty), -1 garbled. */
+int mc_metadump_line(const char *line, size_t len, struct mc_meta *m, struct buf *key);
+/* "STAT name value": 1, 0 at END, -1 otherwise. */
+int mc_stat_line(const char *line, size_t len, const char **name, size_t *nlen, const char **val, size_t *vlen);
+
+/* The value of a verification entry: "<state> <code> <dsn> <time> <host> <text>". */
+struct mc_schema {
+	char state[16];  /* valid, invalid, accept-all, refused */
+	int code;        /* 0 for "-" */
+	char dsn[16];    /* "" for "-" */
+	int64_t when;    /* unix time of the answer */
+	const char *host, *text; /* into the value; NULL for "-" */
+	size_t hostlen, textlen;
+};
+bool mc_schema_parse(const char *v, size_t len, struct mc_schema *s);
+
+/* ---- mcclient.c: one memcached server, over the loop, never blocking ---- */
+
+/* Results of a request. */
+enum { MC_OK = 0, MC_DOWN, MC_TIMEOUT, MC_PROTO, MC_REFUSED };
+
+/* A request ended: status MC_OK, or why it did not (the server is DOWN
+ * for MC_DOWN/MC_TIMEOUT/MC_PROTO; MC_REFUSED: only this command failed).
+ * For mc_mdel, why is "deleted notfound errors" on MC_OK. */
+typedef void (*mc_done_fn)(void *arg, int status, const char *why);
+typedef void (*mc_stat_fn)(void *arg, const char *name, size_t nlen, const char *val, size_t vlen);
+typedef void (*mc_meta_fn)(void *arg, const struct mc_meta *m);
+
+/* A meta get's answer: hit, and what the flags asked for returned. */
+struct mc_mg {
+	bool hit;
+	int64_t size, ttl, flags, idle; /* ttl -1: never; -2 / -1: not asked */
+	int hit_before;                 /* -1 not asked */
+	uint64_t cas;
+	const char *value;              /* with v; valid during the callback */
+	size_t vlen;
+};
+typedef void (*mc_mg_fn)(void *arg, const struct mc_mg *g);
+
+struct mc_conn;
+struct loop;
+struct ares_channeldata;
+/*
+ * Connects to s through the loop (dns, may be NULL, resolves host names).
+ * Requests may be queued at once; they go out when connected and are
+ * answered in order. Every request's done is called exactly once, also
+ * when the connection fails (then with the reason, and the connection
+ * stays failed). Callbacks may queue more requests, and may free c.
+ */
+struct mc_conn *mc_conn_new(struct loop *l, const struct mc_server *s, int connect_ms, int read_ms,
+			    struct ares_channeldata *dns);
+void mc_conn_free(struct mc_conn *c);
+bool mc_conn_failed(const struct mc_conn *c, const char **why);
+const char *mc_conn_name(const struct mc_conn *c);
+/* stats, "stats settings", "stats slabs", "stats items". */
+void mc_stats(struct mc_conn *c, const char *sub, mc_stat_fn row, mc_done_fn done, void *arg);
+/* lru_crawler metadump all: item for every key, at the speed the server
+ * sends. Alone on its connection (memcached refuses pipelining it). */
+void mc_metadump(struct mc_conn *c, mc_meta_fn item, mc_done_fn done, void *arg);
+/* mg KEY FLAGS (key as on the wire, namespace included). */
+void mc_mget(struct mc_conn *c, const char *key, size_t klen, const char *flags, mc_mg_fn res, mc_done_fn done,
+	     void *arg);
+/* md KEY q for each key, then mn: one round trip for the batch. */
+void mc_mdel(struct mc_conn *c, const char *const *keys, const size_t *klens, size_t n, mc_done_fn done, void *arg);
+void mc_flush_all(struct mc_conn *c, mc_done_fn done, void *arg);
+/* A key memcached's text protocol can carry: 1..250 bytes, no blank or control byte. */
+bool mc_key_ok(const char *key, size_t len);
 
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
 

@@ -59,6 +59,8 @@ const struct config_key config_keys[] = {
 	 K_STR, OFF(cache.prefix), 0, 0},
 	{"cache", "hash", "enum", "crc", "server selection: crc (Cache::Memcached) or ketama (Cache::Memcached::Fast)",
 	 K_HASH, OFF(cache.hash), 0, 0},
+	{"cache", "ketama_points", "int", "150", "points per server on the ketama continuum (Cache::Memcached::Fast's ketama_points)",
+	 K_INT, OFF(cache.ketama_points), 1, 100000},
 	{"cache", "connect_timeout_ms", "int", "500", "milliseconds to connect to a memcached server",
 	 K_INT, OFF(cache.connect_timeout_ms), 1, 600000},
 	{"cache", "read_timeout_ms", "int", "500", "milliseconds to wait for a memcached reply",

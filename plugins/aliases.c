@@ -119,8 +119,8 @@ static void free_extra(struct alias_map **maps, size_t n)
 /* ---- list ---- */
 
 static const struct column kv_columns[] = {
-	{ "key", "Alias", COL_TEXT, 24 },
-	{ "value", "Value", COL_TEXT, 0 },
+	{ "key", "Alias", COL_TEXT, 24, 0 },
+	{ "value", "Value", COL_TEXT, 0, 0 },
 };
 
 struct list_state {
@@ -307,12 +307,12 @@ static int cmd_show(struct ctx *ctx, int argc, char **argv)
 /* ---- expand ---- */
 
 static const struct column tree_columns[] = {
-	{ "depth", "Depth", COL_INT, 5 },
-	{ "kind", "Kind", COL_TEXT, 8 },
-	{ "address", "Address", COL_TEXT, 0 },
-	{ "fault", "Fault", COL_TEXT, 15 },
-	{ "note", "Note", COL_TEXT, 0 },
-	{ "duplicate", "Dup", COL_BOOL, 4 },
+	{ "depth", "Depth", COL_INT, 5, 0 },
+	{ "kind", "Kind", COL_TEXT, 8, 0 },
+	{ "address", "Address", COL_TEXT, 0, 0 },
+	{ "fault", "Fault", COL_TEXT, 15, 0 },
+	{ "note", "Note", COL_TEXT, 0, 0 },
+	{ "duplicate", "Dup", COL_BOOL, 4, 0 },
 };
 
 /* The tree as people read it: indented, kind in brackets, notes after. */
@@ -400,9 +400,9 @@ static int cmd_expand(struct ctx *ctx, int argc, char **argv)
 /* ---- who ---- */
 
 static const struct column who_columns[] = {
-	{ "alias", "Alias", COL_TEXT, 24 },
-	{ "depth", "Depth", COL_INT, 5 },
-	{ "path", "Path", COL_TEXT, 0 },
+	{ "alias", "Alias", COL_TEXT, 24, 0 },
+	{ "depth", "Depth", COL_INT, 5, 0 },
+	{ "path", "Path", COL_TEXT, 0, 0 },
 };
 
 
@@ -442,11 +442,11 @@ static int cmd_who(struct ctx *ctx, int argc, char **argv)
 /* ---- check ---- */
 
 static const struct column check_columns[] = {
-	{ "severity", "Sev", COL_TEXT, 5 },
-	{ "check", "Check", COL_TEXT, 15 },
-	{ "key", "Alias", COL_TEXT, 20 },
-	{ "line", "Line", COL_INT, 5 },
-	{ "detail", "Detail", COL_TEXT, 0 },
+	{ "severity", "Sev", COL_TEXT, 5, 0 },
+	{ "check", "Check", COL_TEXT, 15, 0 },
+	{ "key", "Alias", COL_TEXT, 20, 0 },
+	{ "line", "Line", COL_INT, 5, 0 },
+	{ "detail", "Detail", COL_TEXT, 0, 0 },
 };
 
 struct finding {
@@ -699,10 +699,10 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 		return ctx_error(ctx, rc, "%s", err);
 	}
 	static const struct column cols[] = {
-		{ "db", "Database", COL_TEXT, 0 },
-		{ "aliases", "Aliases", COL_INT, 8 },
-		{ "rejected", "Rejected", COL_INT, 8 },
-		{ "layout", "Layout", COL_TEXT, 8 },
+		{ "db", "Database", COL_TEXT, 0, 0 },
+		{ "aliases", "Aliases", COL_INT, 8, 0 },
+		{ "rejected", "Rejected", COL_INT, 8, 0 },
+		{ "layout", "Layout", COL_TEXT, 8, 0 },
 	};
 	size_t rejected = 0;
 	for (size_t i = 0; i < m.nproblems; i++)
@@ -994,10 +994,10 @@ static size_t aview_find(struct aview *v, const char *name)
 /* -- the expansion tree: a list of nodes, folded under a node on Enter -- */
 
 static const struct column tview_columns[] = {
-	{ "address", "Address", COL_TEXT, 40 },
-	{ "kind", "Kind", COL_TEXT, 8 },
-	{ "fault", "Fault", COL_TEXT, 15 },
-	{ "note", "Note", COL_TEXT, 0 },
+	{ "address", "Address", COL_TEXT, 40, 0 },
+	{ "kind", "Kind", COL_TEXT, 8, 0 },
+	{ "fault", "Fault", COL_TEXT, 15, 0 },
+	{ "note", "Note", COL_TEXT, 0, 0 },
 };
 
 struct tview {

@@ -8,11 +8,11 @@
 #include "plugin.h"
 
 static const struct column columns[] = {
-	{ "section", "Section", COL_TEXT, 10 },
-	{ "key", "Key", COL_TEXT, 18 },
-	{ "value", "Value", COL_TEXT, 0 },
-	{ "default", "Default", COL_TEXT, 0 },
-	{ "changed", "Changed", COL_BOOL, 7 },
+	{ "section", "Section", COL_TEXT, 10, 0 },
+	{ "key", "Key", COL_TEXT, 18, 0 },
+	{ "value", "Value", COL_TEXT, 0, 0 },
+	{ "default", "Default", COL_TEXT, 0, 0 },
+	{ "changed", "Changed", COL_BOOL, 7, 0 },
 };
 
 static const struct opt show_opts[] = {

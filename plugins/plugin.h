@@ -27,22 +27,26 @@ enum role { ROLE_NORMAL, ROLE_OK, ROLE_WARN, ROLE_FAIL, ROLE_DIM, ROLE_HEAD };
 
 /*
  * COL_INT and COL_BOOL print cell.num (JSON numbers / true/false);
- * COL_TIME prints cell.num (unix time) as ISO 8601 UTC. COL_TEXT prints the
- * bytes of cell.text, sanitised for the output format.
+ * COL_TIME prints cell.num (unix time) as ISO 8601 UTC; COL_REAL prints
+ * cell.real with column.decimals places (0: six significant digits), a
+ * JSON number. COL_TEXT prints the bytes of cell.text, sanitised for the
+ * output format.
  */
-enum col_type { COL_TEXT, COL_INT, COL_TIME, COL_BOOL };
+enum col_type { COL_TEXT, COL_INT, COL_TIME, COL_BOOL, COL_REAL };
 
 struct column {
 	const char *name;  /* snake_case: tsv/csv header, JSON key, docs/cli.md */
 	const char *title; /* console heading */
 	enum col_type type;
 	int width;         /* preferred console width; 0 = takes what is left */
+	int decimals;      /* COL_REAL: digits after the point; 0 = %.6g */
 };
 
 struct cell {
 	const char *text; /* untrusted bytes (not NUL-terminated necessarily); NULL = empty */
 	size_t len;       /* bytes of text; ignored when text is NULL */
 	long long num;    /* value of COL_INT/COL_TIME/COL_BOOL cells */
+	double real;      /* value of COL_REAL cells */
 	bool null;        /* no value: empty in text/tsv/csv, null in JSON */
 	enum role role;
 };
@@ -51,6 +55,9 @@ struct cell {
 struct cell cell_str(const char *s);                /* NUL-terminated text */
 struct cell cell_bytes(const char *s, size_t len);
 struct cell cell_num(long long n);
+struct cell cell_real(double v);
+/* A COL_REAL cell's text: "%.*f" or "%.6g" (buf of 64 bytes). */
+void cell_real_text(const struct column *col, double v, char *buf, size_t len);
 struct cell cell_role(struct cell c, enum role role);
 
 /* ---- batch verbs ---- */

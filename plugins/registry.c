@@ -2,6 +2,7 @@
  * plugins/registry.c: the list of plugins (its order is the tab order),
  * lookups by word, and the small helpers every plugin shares.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "plugin.h"
@@ -53,6 +54,19 @@ struct cell cell_bytes(const char *s, size_t len)
 struct cell cell_num(long long n)
 {
 	return (struct cell){ .num = n };
+}
+
+struct cell cell_real(double v)
+{
+	return (struct cell){ .real = v };
+}
+
+void cell_real_text(const struct column *col, double v, char *buf, size_t len)
+{
+	if (col->decimals > 0)
+		snprintf(buf, len, "%.*f", col->decimals, v);
+	else
+		snprintf(buf, len, "%.6g", v);
 }
 
 struct cell cell_role(struct cell c, enum role role)

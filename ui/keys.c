@@ -149,9 +149,9 @@ struct help_state {
 };
 
 static const struct column help_columns[] = {
-	{ "keys", "Keys", COL_TEXT, 22 },
-	{ "where", "Where", COL_TEXT, 12 },
-	{ "action", "Action", COL_TEXT, 0 },
+	{ "keys", "Keys", COL_TEXT, 22, 0 },
+	{ "where", "Where", COL_TEXT, 12, 0 },
+	{ "action", "Action", COL_TEXT, 0, 0 },
 };
 
 static int help_open(struct ctx *ctx, void **state, char *err, size_t errlen)

@@ -82,7 +82,7 @@ bool list_row_matches(const struct list *l, size_t row, const char *pattern)
 struct sort_key {
 	size_t row;
 	char *text;
-	long long num;
+	double num;
 };
 
 static bool sort_desc_flag;
@@ -135,7 +135,7 @@ static void rebuild(struct list *l)
 			l->view->row(l->state, l->index[i], cells);
 			const struct cell *c = &cells[l->sort_col];
 			keys[i].row = l->index[i];
-			keys[i].num = c->null ? -1 : c->num;
+			keys[i].num = c->null ? -1 : cols[l->sort_col].type == COL_REAL ? c->real : (double)c->num;
 			if (!numeric)
 				keys[i].text = c->text != NULL ? xstrndup(c->text, c->len) : xstrdup("");
 		}

@@ -497,6 +497,11 @@ static void draw_list(struct list *l, const char *header)
 				util_iso8601(c->num, num);
 				s = num;
 				len = strlen(num);
+			} else if (cols[i].type == COL_REAL) {
+				char rt[64];
+				cell_real_text(&cols[i], c->real, rt, sizeof(rt));
+				len = (size_t)snprintf(num, sizeof(num), "%*s", cw, rt);
+				s = num;
 			} else if (cols[i].type == COL_BOOL) {
 				s = c->num ? "yes" : "no";
 				len = strlen(s);

@@ -48,7 +48,7 @@ size_t ui_width(const char *s, size_t len)
 
 static bool is_num(const struct column *c)
 {
-	return c->type == COL_INT;
+	return c->type == COL_INT || c->type == COL_REAL;
 }
 
 /* The text form of a cell, appended to b (sanitised for mode). */
@@ -66,6 +66,12 @@ static void cell_text(struct buf *b, const struct column *col, const struct cell
 	case COL_INT:
 		buf_addf(b, "%lld", c->num);
 		break;
+	case COL_REAL: {
+		char r[64];
+		cell_real_text(col, c->real, r, sizeof(r));
+		buf_adds(b, r);
+		break;
+	}
 	case COL_TIME:
 		util_iso8601(c->num, tmp);
 		buf_adds(b, tmp);
@@ -201,6 +207,9 @@ static void json_row(struct ctx *ctx, const struct cell *cells)
 			switch (col->type) {
 			case COL_INT:
 				v = json_integer(c->num);
+				break;
+			case COL_REAL:
+				v = c->real == c->real ? json_real(c->real) : json_null(); /* NaN: null */
 				break;
 			case COL_TIME:
 				util_iso8601(c->num, tmp);

@@ -106,6 +106,7 @@ static void test_config_defaults_match_documented_values(void **state)
 	assert_string_equal(c.cache.namespace_, "");
 	assert_string_equal(c.cache.prefix, "ca:");
 	assert_int_equal(c.cache.hash, CACHE_HASH_CRC);
+	assert_int_equal(c.cache.ketama_points, 150);
 	assert_int_equal(c.cache.connect_timeout_ms, 500);
 	assert_int_equal(c.cache.read_timeout_ms, 500);
 	assert_string_equal(c.callahead.server, "");
@@ -161,8 +162,9 @@ static void test_config_table_lists_every_key_once_with_help(void **state)
 		for (const struct config_key *o = config_keys; o != k; o++)
 			assert_false(strcmp(o->section, k->section) == 0 && strcmp(o->name, k->name) == 0);
 	}
-	/* DESIGN §6: 5 aliases, 6 cache, 18 callahead, 3 dns, 2 arf, 2 benford, 8 doctor. */
-	assert_int_equal(n, 44);
+	/* DESIGN §6 (5 aliases, 6 cache, 18 callahead, 3 dns, 2 arf, 2 benford, 8
+	 * doctor) and [cache] ketama_points, which ketama placement needs. */
+	assert_int_equal(n, 45);
 }
 
 /* config_value() spells each default exactly as config_keys[].def. */

@@ -17,8 +17,8 @@ struct model {
 };
 
 static const struct column mcols[] = {
-	{ "name", "Name", COL_TEXT, 0 },
-	{ "size", "Size", COL_INT, 8 },
+	{ "name", "Name", COL_TEXT, 0, 0 },
+	{ "size", "Size", COL_INT, 8, 0 },
 };
 
 static const struct column *m_cols(void *s, int *n)

@@ -13,10 +13,10 @@
 #include "../../ui/ui.h"
 
 static const struct column cols[] = {
-	{ "name", "Name", COL_TEXT, 0 },
-	{ "count", "Count", COL_INT, 0 },
-	{ "seen", "Seen", COL_TIME, 0 },
-	{ "ok", "OK", COL_BOOL, 0 },
+	{ "name", "Name", COL_TEXT, 0, 0 },
+	{ "count", "Count", COL_INT, 0, 0 },
+	{ "seen", "Seen", COL_TIME, 0, 0 },
+	{ "ok", "OK", COL_BOOL, 0, 0 },
 };
 
 /* Writes rows of (name, count) through format; returns the malloc'd output. */
