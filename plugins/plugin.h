@@ -191,6 +191,13 @@ void out_row(struct ctx *ctx, const struct cell *cells);
 /* A verb's own text form (used when ctx_format() is FORMAT_TEXT): a line of
  * untrusted bytes, written sanitised (SAN_TEXT) with a newline added. */
 void out_line(struct ctx *ctx, const char *text, size_t len);
+/*
+ * While on, what a verb writes goes to a temporary file, copied out when
+ * it is turned off: for verbs that must keep reading a socket at full
+ * speed (a stalled metadump reader stalls memcached) whatever the reader of
+ * our output does. No-op in the console, whose output is in memory.
+ */
+void out_spool(struct ctx *ctx, bool on);
 /* Bytes written unchanged (--raw, where a byte-exact format is promised). */
 void out_raw(struct ctx *ctx, const void *bytes, size_t len);
 void out_end(struct ctx *ctx);

@@ -583,6 +583,31 @@ void ctx_select_row(struct ctx *ctx, size_t i)
 		tui_select_row(i);
 }
 
+void out_spool(struct ctx *ctx, bool on)
+{
+	if (ctx->console)
+		return;
+	if (on && ctx->spooled == NULL) {
+		FILE *tmp = tmpfile();
+		if (tmp == NULL)
+			return; /* then straight out, as without a spool */
+		fflush(ctx->out);
+		ctx->spooled = ctx->out;
+		ctx->out = tmp;
+	} else if (!on && ctx->spooled != NULL) {
+		char chunk[65536];
+		size_t n;
+		FILE *tmp = ctx->out;
+		fflush(tmp);
+		rewind(tmp);
+		ctx->out = ctx->spooled;
+		ctx->spooled = NULL;
+		while ((n = fread(chunk, 1, sizeof(chunk), tmp)) > 0)
+			fwrite(chunk, 1, n, ctx->out);
+		fclose(tmp);
+	}
+}
+
 void out_begin(struct ctx *ctx, const struct column *cols, int ncols)
 {
 	writer_begin(ctx, cols, ncols);

@@ -84,6 +84,7 @@ struct ctx {
 	size_t *widths;
 	int held;
 	bool streaming;
+	FILE *spooled; /* the real output while out_spool() is on */
 };
 
 /* Writers (used by cli.c and tested on their own). */
