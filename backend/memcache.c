@@ -272,6 +272,12 @@ void mc_url_decode(const char *s, size_t len, struct buf *out)
 {
 	buf_reset(out);
 	buf_grow(out, len);
+	/* Most keys have no escape: one copy. */
+	if (memchr(s, '%', len) == NULL) {
+		buf_add(out, s, len);
+		buf_grow(out, 0);
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
 		if (s[i] == '%' && i + 2 < len && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
@@ -299,6 +305,28 @@ static bool parse_i64(const char *s, size_t n, int64_t *out)
 	if (*end != '\0' || errno != 0)
 		return false;
 	*out = v;
+	return true;
+}
+
+/* A decimal, optionally negative, exactly n bytes; no copy (dumps are long). */
+static bool fast_i64(const char *s, size_t n, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (n > 0 && s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == n || n - i > 18)
+		return parse_i64(s, n, out);
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = neg ? -(int64_t)v : (int64_t)v;
 	return true;
 }
 
@@ -336,19 +364,19 @@ int mc_metadump_line(const char *line, size_t len, struct mc_meta *m, struct buf
 		if (nl == 3 && memcmp(f, "key", 3) == 0) {
 			mc_url_decode(v, vl, key);
 			have_key = true;
-		} else if (nl == 3 && memcmp(f, "exp", 3) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 3 && memcmp(f, "exp", 3) == 0 && fast_i64(v, vl, &n)) {
 			m->exp = n;
-		} else if (nl == 2 && memcmp(f, "la", 2) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 2 && memcmp(f, "la", 2) == 0 && fast_i64(v, vl, &n)) {
 			m->la = n;
-		} else if (nl == 3 && memcmp(f, "cas", 3) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 3 && memcmp(f, "cas", 3) == 0 && fast_i64(v, vl, &n)) {
 			m->cas = (uint64_t)n;
 		} else if (nl == 5 && memcmp(f, "fetch", 5) == 0) {
 			m->fetched = vl == 3 && memcmp(v, "yes", 3) == 0;
-		} else if (nl == 3 && memcmp(f, "cls", 3) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 3 && memcmp(f, "cls", 3) == 0 && fast_i64(v, vl, &n)) {
 			m->cls = (int)n;
-		} else if (nl == 4 && memcmp(f, "size", 4) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 4 && memcmp(f, "size", 4) == 0 && fast_i64(v, vl, &n)) {
 			m->size = n;
-		} else if (nl == 5 && memcmp(f, "flags", 5) == 0 && parse_i64(v, vl, &n)) {
+		} else if (nl == 5 && memcmp(f, "flags", 5) == 0 && fast_i64(v, vl, &n)) {
 			m->flags = n;
 		}
 		/* Other fields (newer versions add some) are skipped. */

@@ -54,6 +54,21 @@ if ! "$MAILOPS" aliases build "$DEMO/aliases" "$DEMO/aliases.db" >/dev/null 2>"$
 	exit 70
 fi
 
+# The verification cache as the demo filter left it: entries written with
+# Perl's Cache::Memcached, the filter's own client.
+now=$(date +%s)
+{
+	for u in alice bob carol dave erin frank grace heidi; do
+		echo "ca:r:$u@example.org valid 250 2.1.5 $((now - RANDOM % 80000)) mx1.example.org 2.1.5 Ok"
+	done
+	for u in mallory trent oscar; do
+		echo "ca:r:$u@example.org invalid 550 5.1.1 $((now - RANDOM % 40000)) mx1.example.org 5.1.1 User unknown"
+	done
+	echo "ca:d:catchall.example accept-all 250 - $now mx.catchall.example -"
+	echo "ca:d:refuses.example refused 554 5.7.1 $now mx.refuses.example 5.7.1 Go away"
+} | perl "$ROOT/tests/helpers/cm_write.pl" --servers "$DEMO/run/memcached.sock" --namespace demo: --ttl 86400 \
+	>"$DEMO/run/cache-fill.log" 2>&1 || echo "demo: the cache entries were not written: $(cat "$DEMO/run/cache-fill.log")" >&2
+
 cat >"$DEMO/mailops.conf" <<CONF
 ; The demo home: every file and server here was made or started by demo/run.sh.
 [aliases]

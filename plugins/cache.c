@@ -1174,6 +1174,678 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- the Cache tab ---- */
+
+/*
+ * The pool's keys, read with a metadump of every server through the
+ * console's own loop (rows appear as they arrive; keys answer meanwhile),
+ * schema values fetched with pipelined mg as they come, and the pool's
+ * stats refreshed every few seconds for the header's rates. Nothing here
+ * waits: every reply is a callback.
+ */
+enum { CV_REFRESH_MS = 5000 };
+
+struct cvrow {
+	uint32_t koff, klen; /* in cv->keys */
+	uint16_t srv;
+	bool fetched, have, deleted;
+	int16_t cls;
+	int code;
+	int64_t exp, la, size, when;
+	char state[16];
+};
+
+struct cvsrv {
+	struct cview *cv;
+	size_t i;
+	struct mc_conn *cmd, *dump;
+	bool down, refused, dumping;
+	char why[300];
+	struct alias_map st;
+	int64_t time, time_at;
+	long long prev_hits, prev_misses, prev_evictions;
+	int64_t prev_at;
+	double get_rate, evict_rate;
+	uint32_t *q; /* rows waiting for their value, in order */
+	size_t qhead, qlen, qcap;
+};
+
+struct cview {
+	struct ctx *ctx;
+	const struct config *cfg;
+	struct mc_pool pool;
+	bool pool_ok;
+	char err[512];
+	struct cvsrv *srv;
+	struct cvrow *rows;
+	size_t n, cap;
+	struct buf keys;
+	struct buf keyscratch;
+	size_t dumps;
+	int64_t started;
+	struct loop_timer *refresh;
+	unsigned gen, seen;
+	char header[1024];
+	char cell[64];
+	struct buf valbuf;
+	/* the selected row's copies, while a delete is being confirmed */
+	size_t del_row;
+	/* flush of what is shown */
+	uint32_t *flush_rows;
+	size_t nflush;
+};
+
+static struct mc_conn *cv_cmd(struct cvsrv *v)
+{
+	const struct config *cfg = v->cv->cfg;
+
+	if (v->cmd == NULL || mc_conn_failed(v->cmd, NULL)) {
+		/* A DOWN server is tried again at the next refresh. */
+		mc_conn_free(v->cmd);
+		v->cmd = mc_conn_new(ctx_loop(v->cv->ctx), &v->cv->pool.servers[v->i], cfg->cache.connect_timeout_ms,
+				     cfg->cache.read_timeout_ms, NULL);
+	}
+	return v->cmd;
+}
+
+static int64_t cv_now(const struct cvsrv *v)
+{
+	return v->time != 0 ? v->time + (util_now_ms() - v->time_at) / 1000 : (int64_t)time(NULL);
+}
+
+static void cv_header(struct cview *cv)
+{
+	size_t up = 0;
+	long long items = 0, hits = 0, misses = 0, bytes = 0, limit = 0;
+	double gets = 0, evicts = 0;
+	char down[400] = "";
+
+	if (!cv->pool_ok) {
+		snprintf(cv->header, sizeof(cv->header), "%s", cv->err);
+		return;
+	}
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		struct cvsrv *v = &cv->srv[i];
+		if (v->down) {
+			if (down[0] == '\0')
+				snprintf(down, sizeof(down), ", DOWN: %s", v->why);
+			continue;
+		}
+		up++;
+		items += stat_num(&v->st, "curr_items") > 0 ? stat_num(&v->st, "curr_items") : 0;
+		hits += stat_num(&v->st, "get_hits") > 0 ? stat_num(&v->st, "get_hits") : 0;
+		misses += stat_num(&v->st, "get_misses") > 0 ? stat_num(&v->st, "get_misses") : 0;
+		bytes += stat_num(&v->st, "bytes") > 0 ? stat_num(&v->st, "bytes") : 0;
+		limit += stat_num(&v->st, "limit_maxbytes") > 0 ? stat_num(&v->st, "limit_maxbytes") : 0;
+		gets += v->get_rate;
+		evicts += v->evict_rate;
+	}
+	char hit[32] = "-";
+	if (hits + misses > 0)
+		snprintf(hit, sizeof(hit), "%.1f%%", 100.0 * (double)hits / (double)(hits + misses));
+	char listing[96] = "";
+	if (cv->dumps > 0)
+		snprintf(listing, sizeof(listing), "  listing... %zu keys", cv->n);
+	/* What is wrong first: it must fit in 80 columns. */
+	snprintf(cv->header, sizeof(cv->header),
+		 "%zu server%s, %zu up%s  %lld items  hit %s  fill %.1f%%  %.0f gets/s  %.0f evictions/s%s",
+		 cv->pool.n, cv->pool.n == 1 ? "" : "s", up, down, items, hit,
+		 limit > 0 ? 100.0 * (double)bytes / (double)limit : 0.0, gets, evicts, listing);
+}
+
+static void cv_changed(struct cview *cv)
+{
+	cv->gen++;
+	cv_header(cv);
+	ctx_dirty(cv->ctx);
+}
+
+static void cv_stat_row(void *arg, const char *n, size_t nl, const char *val, size_t vl)
+{
+	struct cvsrv *v = arg;
+
+	stat_into(&v->st, n, nl, val, vl);
+	if (nl == 4 && memcmp(n, "time", 4) == 0) {
+		v->time = strtoll(val, NULL, 10);
+		v->time_at = util_now_ms();
+	}
+}
+
+static void cv_stats_done(void *arg, int status, const char *why)
+{
+	struct cvsrv *v = arg;
+
+	if (status != MC_OK && status != MC_REFUSED) {
+		v->down = true;
+		snprintf(v->why, sizeof(v->why), "%s", why);
+	} else {
+		v->down = false;
+		/* Rates from the difference since the last refresh. */
+		int64_t now = util_now_ms();
+		long long h = stat_num(&v->st, "get_hits"), m = stat_num(&v->st, "get_misses");
+		long long e = stat_num(&v->st, "evictions");
+		if (v->prev_at > 0 && now > v->prev_at) {
+			double dt = (double)(now - v->prev_at) / 1000.0;
+			v->get_rate = (double)(h + m - v->prev_hits - v->prev_misses) / dt;
+			v->evict_rate = (double)(e - v->prev_evictions) / dt;
+		}
+		v->prev_hits = h;
+		v->prev_misses = m;
+		v->prev_evictions = e;
+		v->prev_at = now;
+	}
+	cv_changed(v->cv);
+}
+
+static void cv_refresh(void *arg)
+{
+	struct cview *cv = arg;
+
+	for (size_t i = 0; i < cv->pool.n; i++)
+		mc_stats(cv_cmd(&cv->srv[i]), "", cv_stat_row, cv_stats_done, &cv->srv[i]);
+}
+
+static void cv_value(void *arg, const struct mc_mg *g)
+{
+	struct cvsrv *v = arg;
+
+	if (v->qlen == 0)
+		return;
+	struct cvrow *r = &v->cv->rows[v->q[v->qhead]];
+	v->qhead++;
+	if (--v->qlen == 0)
+		v->qhead = 0;
+	if (!g->hit)
+		return;
+	const char *enc;
+	size_t dl;
+	char *dec = decode_value(g->value, g->vlen, g->flags, &enc, &dl);
+	struct mc_schema sc;
+	if (mc_schema_parse(dec, dl, &sc)) {
+		r->have = true;
+		snprintf(r->state, sizeof(r->state), "%s", sc.state);
+		r->code = sc.code;
+		r->when = sc.when;
+	}
+	free(dec);
+	v->cv->gen++;
+	ctx_dirty(v->cv->ctx);
+}
+
+static void cv_value_done(void *arg, int status, const char *why)
+{
+	(void)arg;
+	(void)status;
+	(void)why;
+}
+
+static void cv_item(void *arg, const struct mc_meta *m)
+{
+	struct cvsrv *v = arg;
+	struct cview *cv = v->cv;
+	size_t nl = strlen(cv->pool.ns);
+
+	if (m->klen < nl || memcmp(m->key, cv->pool.ns, nl) != 0)
+		return;
+	if (cv->n == cv->cap) {
+		cv->cap = cv->cap != 0 ? cv->cap * 2 : 4096;
+		cv->rows = xrealloc(cv->rows, cv->cap * sizeof(*cv->rows));
+	}
+	struct cvrow *r = &cv->rows[cv->n];
+	memset(r, 0, sizeof(*r));
+	r->koff = (uint32_t)cv->keys.len;
+	r->klen = (uint32_t)(m->klen - nl);
+	buf_add(&cv->keys, m->key + nl, m->klen - nl);
+	r->srv = (uint16_t)v->i;
+	r->fetched = m->fetched;
+	r->cls = (int16_t)m->cls;
+	r->exp = m->exp;
+	r->la = m->la;
+	r->size = m->size;
+	if (schema_key(cv->cfg, m->key + nl, m->klen - nl)) {
+		if (v->qhead + v->qlen == v->qcap) {
+			v->qcap = v->qcap != 0 ? v->qcap * 2 : 1024;
+			v->q = xrealloc(v->q, v->qcap * sizeof(*v->q));
+		}
+		v->q[v->qhead + v->qlen++] = (uint32_t)cv->n;
+		mc_mget(cv_cmd(v), m->key, m->klen, "v f u", cv_value, cv_value_done, v);
+	}
+	cv->n++;
+	/* Marked dirty per reply chunk, drawn once per loop pass. */
+	cv->gen++;
+	ctx_dirty(cv->ctx);
+}
+
+static void cv_dump_done(void *arg, int status, const char *why)
+{
+	struct cvsrv *v = arg;
+
+	v->dumping = false;
+	v->cv->dumps--;
+	if (status == MC_REFUSED) {
+		v->refused = true;
+		snprintf(v->why, sizeof(v->why), "%s", why);
+		ctx_warn(v->cv->ctx, "%s: %s", v->cv->pool.servers[v->i].spec, why);
+	} else if (status != MC_OK) {
+		v->down = true;
+		snprintf(v->why, sizeof(v->why), "%s", why);
+	}
+	if (v->cv->dumps == 0)
+		ctx_progress(v->cv->ctx, NULL);
+	cv_changed(v->cv);
+	/* Not freed here: this callback runs inside the connection (it frees
+	 * itself after); the next listing replaces it. */
+}
+
+static void cv_time_then_dump(void *arg, int status, const char *why)
+{
+	struct cvsrv *v = arg;
+
+	cv_stats_done(arg, status, why);
+	if (status != MC_OK) {
+		if (--v->cv->dumps == 0)
+			ctx_progress(v->cv->ctx, NULL);
+		cv_changed(v->cv);
+		return;
+	}
+	const struct config *cfg = v->cv->cfg;
+	mc_conn_free(v->dump);
+	v->dump = mc_conn_new(ctx_loop(v->cv->ctx), &v->cv->pool.servers[v->i], cfg->cache.connect_timeout_ms,
+			      cfg->cache.read_timeout_ms, NULL);
+	v->dumping = true;
+	mc_metadump(v->dump, cv_item, cv_dump_done, v);
+}
+
+static int cview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
+{
+	struct cview *cv = xcalloc(1, sizeof(*cv));
+	const struct config *cfg = ctx_config(ctx);
+
+	(void)err;
+	(void)errlen;
+	cv->ctx = ctx;
+	cv->cfg = cfg;
+	buf_init(&cv->keys);
+	buf_init(&cv->keyscratch);
+	buf_init(&cv->valbuf);
+	cv->pool_ok = mc_pool_init(&cv->pool, cfg->cache.servers, cfg->cache.hash, cfg->cache.ketama_points,
+				   cfg->cache.namespace_, cv->err, sizeof(cv->err)) == 0;
+	*state = cv;
+	if (!cv->pool_ok) {
+		cv_header(cv);
+		return 0;
+	}
+	cv->srv = xcalloc(cv->pool.n, sizeof(*cv->srv));
+	cv->started = util_now_ms();
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		struct cvsrv *v = &cv->srv[i];
+		v->cv = cv;
+		v->i = i;
+		aliasmap_init(&v->st);
+		cv->dumps++;
+		mc_stats(cv_cmd(v), "", cv_stat_row, cv_time_then_dump, v);
+	}
+	ctx_progress(ctx, "reading the pool's keys");
+	cv->refresh = loop_timer_add(ctx_loop(ctx), CV_REFRESH_MS, true, cv_refresh, cv);
+	cv_header(cv);
+	return 0;
+}
+
+static const struct column *cview_columns(void *state, int *n)
+{
+	(void)state;
+	*n = NLIST;
+	return list_columns;
+}
+
+static size_t cview_count(void *state)
+{
+	return ((struct cview *)state)->n;
+}
+
+static void cview_row(void *state, size_t i, struct cell *c)
+{
+	struct cview *cv = state;
+	struct cvrow *r = &cv->rows[i];
+	struct cvsrv *v = &cv->srv[r->srv];
+	int64_t now = cv_now(v);
+
+	c[0] = cell_bytes(cv->keys.data + r->koff, r->klen);
+	if (r->deleted)
+		c[0] = cell_role(c[0], ROLE_DIM);
+	c[1] = cell_role(cell_str(cv->pool.servers[r->srv].spec), v->down ? ROLE_FAIL : ROLE_NORMAL);
+	c[2] = cell_num(r->exp < 0 ? -1 : r->exp - now < 0 ? 0 : r->exp - now);
+	c[3] = cell_num(r->size);
+	c[4] = cell_num(r->la < 0 ? 0 : now - r->la);
+	c[4].null = r->la < 0;
+	c[5] = cell_num(r->fetched);
+	c[6] = cell_num(r->cls);
+	c[6].null = r->cls < 0;
+	c[7] = cell_str(r->deleted ? "deleted" : r->have ? r->state : NULL);
+	c[7].null = !r->have && !r->deleted;
+	if (r->have && !r->deleted)
+		c[7] = cell_role(c[7], strcmp(r->state, "valid") == 0 || strcmp(r->state, "accept-all") == 0 ? ROLE_OK
+													  : ROLE_FAIL);
+	c[8] = cell_num(r->code);
+	c[8].null = !r->have || r->code == 0;
+	c[9] = cell_num(r->have ? now - r->when : 0);
+	c[9].null = !r->have;
+}
+
+static const char *cview_header(void *state)
+{
+	return ((struct cview *)state)->header;
+}
+
+static bool cview_poll(void *state)
+{
+	struct cview *cv = state;
+
+	if (cv->gen == cv->seen)
+		return false;
+	cv->seen = cv->gen;
+	return true;
+}
+
+/* Enter: the value, asked of the row's server, into the pager. */
+struct cv_get {
+	struct cview *cv;
+	char *key;
+	char *server;
+};
+
+static void cv_got(void *arg, const struct mc_mg *g)
+{
+	struct cv_get *q = arg;
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "key:      %s\nserver:   %s\n", q->key, q->server);
+	if (!g->hit) {
+		buf_adds(&b, "\nNot there any more (expired, evicted or deleted since the listing).\n");
+	} else {
+		const char *enc;
+		size_t dl;
+		char *dec = decode_value(g->value, g->vlen, g->flags, &enc, &dl);
+		struct mc_schema sc;
+		buf_addf(&b, "flags:    %lld (%s)\nsize:     %lld\nttl:      ", (long long)g->flags, enc, (long long)g->size);
+		if (g->ttl < 0)
+			buf_adds(&b, "never expires\n");
+		else
+			buf_addf(&b, "%lld s\n", (long long)g->ttl);
+		buf_addf(&b, "idle:     %lld s\nfetched:  %s\ncas:      %llu\n\nvalue:\n", (long long)g->idle,
+			 g->hit_before > 0 ? "yes" : "no", (unsigned long long)g->cas);
+		buf_add(&b, dec, dl);
+		if (mc_schema_parse(dec, dl, &sc)) {
+			char iso[32];
+			util_iso8601(sc.when, iso);
+			buf_addf(&b, "\n\nstate:    %s\ncode:     %d\ndsn:      %s\nanswered: %s (%lld s ago)\nhost:     ",
+				 sc.state, sc.code, sc.dsn[0] ? sc.dsn : "-", iso, (long long)(time(NULL) - sc.when));
+			buf_add(&b, sc.host != NULL ? sc.host : "-", sc.host != NULL ? sc.hostlen : 1);
+			buf_adds(&b, "\ntext:     ");
+			buf_add(&b, sc.text != NULL ? sc.text : "-", sc.text != NULL ? sc.textlen : 1);
+		}
+		buf_addc(&b, '\n');
+		free(dec);
+	}
+	ctx_pager(q->cv->ctx, q->key, b.data, b.len);
+	buf_free(&b);
+}
+
+static void cv_get_done(void *arg, int status, const char *why)
+{
+	struct cv_get *q = arg;
+
+	if (status != MC_OK)
+		ctx_error(q->cv->ctx, EXIT_UNAVAILABLE, "%s: %s", q->server, why);
+	free(q->key);
+	free(q->server);
+	free(q);
+}
+
+static char *wire_of(struct cview *cv, const struct cvrow *r, size_t *len)
+{
+	char *w = xmalloc(strlen(cv->pool.ns) + r->klen + 1);
+
+	memcpy(w, cv->pool.ns, strlen(cv->pool.ns));
+	memcpy(w + strlen(cv->pool.ns), cv->keys.data + r->koff, r->klen);
+	*len = strlen(cv->pool.ns) + r->klen;
+	w[*len] = '\0';
+	return w;
+}
+
+static int cview_activate(void *state, struct ctx *ctx, size_t i)
+{
+	struct cview *cv = state;
+	struct cvrow *r = &cv->rows[i];
+	struct cv_get *q = xcalloc(1, sizeof(*q));
+	size_t wl;
+	char *w = wire_of(cv, r, &wl);
+
+	(void)ctx;
+	q->cv = cv;
+	q->key = xstrndup(cv->keys.data + r->koff, r->klen);
+	q->server = xstrdup(cv->pool.servers[r->srv].spec);
+	mc_mget(cv_cmd(&cv->srv[r->srv]), w, wl, "s t f l h c v u", cv_got, cv_get_done, q);
+	free(w);
+	return VIEW_USED;
+}
+
+/* d: every copy of the selected key, on every server. */
+struct cv_del {
+	struct cview *cv;
+	size_t row;
+	int pending;
+	size_t deleted, gone, errors;
+	char *what;
+};
+
+static void cv_del_done(void *arg, int status, const char *why)
+{
+	struct cv_del *d = arg;
+	unsigned long dn = 0, nf = 0, er = 0;
+
+	if (status == MC_OK && sscanf(why, "%lu %lu %lu", &dn, &nf, &er) == 3) {
+		d->deleted += dn;
+		d->gone += nf;
+		d->errors += er;
+	} else {
+		d->errors++;
+	}
+	if (--d->pending > 0)
+		return;
+	if (d->row != (size_t)-1 && d->deleted > 0)
+		d->cv->rows[d->row].deleted = true;
+	log_action(d->cv->ctx, "cache (console): %s: %zu deleted, %zu already gone, %zu errors", d->what, d->deleted,
+		   d->gone, d->errors);
+	ctx_error(d->cv->ctx, d->errors > 0 ? EXIT_TEMPFAIL : EXIT_OK, "%s: %zu deleted, %zu already gone, %zu errors",
+		  d->what, d->deleted, d->gone, d->errors);
+	cv_changed(d->cv);
+	free(d->what);
+	free(d);
+}
+
+static void cv_del_yes(void *arg)
+{
+	struct cview *cv = arg;
+	struct cvrow *r = &cv->rows[cv->del_row];
+	struct cv_del *d = xcalloc(1, sizeof(*d));
+	size_t wl;
+	char *w = wire_of(cv, r, &wl);
+	const char *k = w;
+
+	d->cv = cv;
+	d->row = cv->del_row;
+	d->what = xasprintf("delete %.*s", (int)r->klen, cv->keys.data + r->koff);
+	/* Every server: copies written by a rehash live elsewhere. */
+	d->pending = (int)cv->pool.n;
+	for (size_t i = 0; i < cv->pool.n; i++)
+		mc_mdel(cv_cmd(&cv->srv[i]), &k, &wl, 1, cv_del_done, d);
+	free(w);
+}
+
+/* F: every key the list shows now (its filter applied). */
+static void cv_flush_yes(void *arg)
+{
+	struct cview *cv = arg;
+	struct cv_del *d = xcalloc(1, sizeof(*d));
+
+	d->cv = cv;
+	d->row = (size_t)-1;
+	d->what = xasprintf("flush of %zu shown keys", cv->nflush);
+	for (size_t s = 0; s < cv->pool.n; s++) {
+		const char **keys = NULL;
+		size_t *lens = NULL, n = 0;
+		for (size_t k = 0; k < cv->nflush; k++) {
+			struct cvrow *r = &cv->rows[cv->flush_rows[k]];
+			if (r->srv != s || r->deleted)
+				continue;
+			keys = xrealloc(keys, (n + 1) * sizeof(*keys));
+			lens = xrealloc(lens, (n + 1) * sizeof(*lens));
+			keys[n] = wire_of(cv, r, &lens[n]);
+			r->deleted = true;
+			n++;
+		}
+		for (size_t off = 0; off < n; off += MD_BATCH) {
+			d->pending++;
+			mc_mdel(cv_cmd(&cv->srv[s]), keys + off, lens + off, n - off < MD_BATCH ? n - off : MD_BATCH,
+				cv_del_done, d);
+		}
+		for (size_t k = 0; k < n; k++)
+			free((char *)keys[k]);
+		free(keys);
+		free(lens);
+	}
+	free(cv->flush_rows);
+	cv->flush_rows = NULL;
+	if (d->pending == 0) {
+		free(d->what);
+		free(d);
+	}
+	cv_changed(cv);
+}
+
+/* i: the pool's stats and rates. */
+static void cv_stats_text(struct cview *cv, struct ctx *ctx)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "%-24s %-5s %-8s %10s %12s %7s %7s %10s %8s %8s\n", "SERVER", "STATE", "VERSION", "ITEMS", "BYTES",
+		 "FILL%", "HIT%", "EVICTIONS", "GETS/S", "EVICT/S");
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		struct cvsrv *v = &cv->srv[i];
+		long long hits = stat_num(&v->st, "get_hits"), misses = stat_num(&v->st, "get_misses");
+		long long bytes = stat_num(&v->st, "bytes"), limit = stat_num(&v->st, "limit_maxbytes");
+		if (v->down) {
+			buf_addf(&b, "%-24s %-5s %s\n", cv->pool.servers[i].spec, "DOWN", v->why);
+			continue;
+		}
+		buf_addf(&b, "%-24s %-5s %-8s %10lld %12lld %7.1f %7.1f %10lld %8.0f %8.0f\n", cv->pool.servers[i].spec,
+			 "up", stat_str(&v->st, "version") ? stat_str(&v->st, "version") : "-",
+			 stat_num(&v->st, "curr_items"), bytes, limit > 0 ? 100.0 * (double)bytes / (double)limit : 0.0,
+			 hits + misses > 0 ? 100.0 * (double)hits / (double)(hits + misses) : 0.0,
+			 stat_num(&v->st, "evictions"), v->get_rate, v->evict_rate);
+	}
+	buf_adds(&b, "\nRates are over the last refresh (every 5 s). Slab classes: :cache stats --slabs\n");
+	ctx_pager(ctx, "cache stats", b.data, b.len);
+	buf_free(&b);
+}
+
+static int cview_key(void *state, struct ctx *ctx, int key, size_t sel)
+{
+	struct cview *cv = state;
+	char q[512];
+
+	if (!cv->pool_ok)
+		return VIEW_UNUSED;
+	if (key == 'd' && sel != (size_t)-1) {
+		struct cvrow *r = &cv->rows[sel];
+		cv->del_row = sel;
+		snprintf(q, sizeof(q), "Delete %.*s from every server of the pool (%zu)?", (int)(r->klen > 200 ? 200 : r->klen),
+			 cv->keys.data + r->koff, cv->pool.n);
+		ctx_confirm(ctx, q, cv_del_yes, cv);
+		return VIEW_USED;
+	}
+	if (key == 'F') {
+		size_t shown = ctx_shown_count(ctx), servers = 0;
+		int64_t bytes = 0;
+		bool *on = xcalloc(cv->pool.n, sizeof(bool));
+		free(cv->flush_rows);
+		cv->flush_rows = xcalloc(shown + 1, sizeof(uint32_t));
+		cv->nflush = 0;
+		for (size_t p = 0; p < shown; p++) {
+			size_t row;
+			if (!ctx_shown_row(ctx, p, &row) || cv->rows[row].deleted)
+				continue;
+			cv->flush_rows[cv->nflush++] = (uint32_t)row;
+			bytes += cv->rows[row].size;
+			if (!on[cv->rows[row].srv]) {
+				on[cv->rows[row].srv] = true;
+				servers++;
+			}
+		}
+		free(on);
+		if (cv->nflush == 0) {
+			ctx_error(ctx, EXIT_NEGATIVE, "no key shown: nothing to flush");
+			return VIEW_USED;
+		}
+		snprintf(q, sizeof(q), "Delete the %zu keys shown (%lld bytes) on %zu server%s?", cv->nflush,
+			 (long long)bytes, servers, servers == 1 ? "" : "s");
+		ctx_confirm(ctx, q, cv_flush_yes, cv);
+		return VIEW_USED;
+	}
+	if (key == 'i') {
+		/* (s sorts, in every list) */
+		cv_stats_text(cv, ctx);
+		return VIEW_USED;
+	}
+	return VIEW_UNUSED;
+}
+
+static void cview_close(void *state)
+{
+	struct cview *cv = state;
+
+	loop_timer_del(cv->refresh);
+	for (size_t i = 0; cv->srv != NULL && i < cv->pool.n; i++) {
+		mc_conn_free(cv->srv[i].cmd);
+		mc_conn_free(cv->srv[i].dump);
+		aliasmap_free(&cv->srv[i].st);
+		free(cv->srv[i].q);
+	}
+	ctx_progress(cv->ctx, NULL);
+	free(cv->srv);
+	free(cv->rows);
+	free(cv->flush_rows);
+	buf_free(&cv->keys);
+	buf_free(&cv->keyscratch);
+	buf_free(&cv->valbuf);
+	mc_pool_free(&cv->pool);
+	free(cv);
+}
+
+static const struct key_help cview_keys[] = {
+	{ "Enter", "the value of the key (from its server)" },
+	{ "d", "delete the key from every server (asks first)" },
+	{ "F", "delete every key shown: filter with / first (asks first)" },
+	{ "i", "the pool's stats and rates (s sorts, as in every list)" },
+	{ NULL, NULL },
+};
+
+static const struct view cache_view = {
+	.open = cview_open,
+	.columns = cview_columns,
+	.row_count = cview_count,
+	.row = cview_row,
+	.header = cview_header,
+	.key = cview_key,
+	.activate = cview_activate,
+	.poll = cview_poll,
+	.close = cview_close,
+	.keys = cview_keys,
+};
+
 /* ---- the plugin ---- */
 
 static const struct opt stats_opts[] = {
@@ -1219,5 +1891,5 @@ const struct plugin plugin_cache = {
 	.default_verb = "stats",
 	.summary = "inspect and flush the memcached recipient-verification cache",
 	.commands = commands,
-	.view = NULL,
+	.view = &cache_view,
 };

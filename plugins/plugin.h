@@ -184,6 +184,17 @@ void ctx_pop_view(struct ctx *ctx);
 /* Moves the cursor of the list on top to model row i, clearing a filter
  * that hides it. */
 void ctx_select_row(struct ctx *ctx, size_t i);
+/*
+ * Asks question in the status line; yes(arg) runs only if the user
+ * answers y (anything else cancels, and says so). The question must say
+ * what will change (counts, servers). Console only; in batch mode
+ * destructive verbs take --yes instead.
+ */
+void ctx_confirm(struct ctx *ctx, const char *question, void (*yes)(void *arg), void *arg);
+/* The rows the list on top shows now (after its filter), as model rows:
+ * what "act on what you see" (flush the filtered keys) acts on. */
+size_t ctx_shown_count(struct ctx *ctx);
+bool ctx_shown_row(struct ctx *ctx, size_t pos, size_t *row);
 
 /* Output of a verb: out_begin once, out_row per row, out_end. */
 void out_begin(struct ctx *ctx, const struct column *cols, int ncols);

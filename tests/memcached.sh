@@ -80,7 +80,25 @@ mc_stat() { mc_cmd "$1" stats | tr -d '\r' | awk -v n="$2" '$1 == "STAT" && $2 =
 # mc_dump I: server I's own "lru_crawler metadump all" lines, up to END
 # (metadump cannot be followed by quit on the same connection).
 mc_dump() {
-	timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"${MC_PORT[$1]}"'
-		printf "lru_crawler metadump all\r\n" >&3
-		while IFS= read -r l <&3; do l=${l%$'"'"'\r'"'"'}; [ "$l" = END ] && break; printf "%s\n" "$l"; done'
+	# perl reads at full speed, taking lines as they come (a slow reader
+	# makes memcached's crawler skip items).
+	timeout 30 perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die "$!\n";
+		print $s "lru_crawler metadump all\r\n"; while (<$s>) { s/\r?\n$//; last if $_ eq "END"; print "$_\n" }' \
+		"${MC_PORT[$1]}"
+}
+# mc_count I PREFIX N: how many of PREFIX1..PREFIXN server I holds (exact:
+# pipelined gets, not a dump).
+mc_count() {
+	perl -MCache::Memcached::Fast -e 'my $m = Cache::Memcached::Fast->new({servers => ["127.0.0.1:$ARGV[0]"]});
+		my $n = 0; for (my $i = 1; $i <= $ARGV[2]; $i += 1000) { my $e = $i + 999 > $ARGV[2] ? $ARGV[2] : $i + 999;
+		my $h = $m->get_multi(map { "$ARGV[1]$_" } $i .. $e); $n += scalar keys %$h } print "$n\n"' \
+		"${MC_PORT[$1]}" "$2" "$3"
+}
+
+# mc_fill I N PREFIX [VALUE]: N keys PREFIX1..PREFIXN on server I, fast
+# (pipelined "set ... noreply").
+mc_fill() {
+	local i=$1 n=$2 prefix=$3 value=${4:-x}
+	awk -v n="$n" -v p="$prefix" -v v="$value" 'BEGIN { for (k = 1; k <= n; k++) printf "set %s%d 0 0 %d noreply\r\n%s\r\n", p, k, length(v), v; printf "quit\r\n" }' |
+		timeout 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/${MC_PORT[$i]}; cat >&3; cat <&3 >/dev/null"
 }

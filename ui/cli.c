@@ -583,6 +583,22 @@ void ctx_select_row(struct ctx *ctx, size_t i)
 		tui_select_row(i);
 }
 
+void ctx_confirm(struct ctx *ctx, const char *question, void (*yes)(void *arg), void *arg)
+{
+	if (ctx->console)
+		tui_confirm(question, yes, arg);
+}
+
+size_t ctx_shown_count(struct ctx *ctx)
+{
+	return ctx->console ? tui_shown_count() : 0;
+}
+
+bool ctx_shown_row(struct ctx *ctx, size_t pos, size_t *row)
+{
+	return ctx->console && tui_shown_row(pos, row);
+}
+
 void out_spool(struct ctx *ctx, bool on)
 {
 	if (ctx->console)

@@ -42,6 +42,7 @@ const struct key_binding key_table[] = {
 	{ SCOPE_PROMPT, "Enter", ACT_ENTER, "run" },
 	{ SCOPE_PROMPT, "Esc, Ctrl-C", ACT_CANCEL, "cancel" },
 	{ SCOPE_PROMPT, "Up, Down", ACT_UP, "history" },
+	{ SCOPE_PROMPT, "y", ACT_ENTER, "yes, to a question before a change (any other key cancels)" },
 	{ SCOPE_GLOBAL, NULL, ACT_NONE, NULL },
 };
 

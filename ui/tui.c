@@ -47,7 +47,7 @@ struct overlay {
 	struct list list;
 };
 
-enum prompt_kind { PROMPT_NONE, PROMPT_CMD, PROMPT_FILTER, PROMPT_SEARCH };
+enum prompt_kind { PROMPT_NONE, PROMPT_CMD, PROMPT_FILTER, PROMPT_SEARCH, PROMPT_CONFIRM };
 
 struct tui {
 	struct config *cfg;
@@ -64,6 +64,9 @@ struct tui {
 	wchar_t input[INPUT_MAX];
 	int ilen, icur;
 	char *filter_before; /* the filter to restore when a '/' prompt is cancelled */
+	char question[512];  /* PROMPT_CONFIRM: what is asked, and what a 'y' runs */
+	void (*confirm_yes)(void *arg);
+	void *confirm_arg;
 	char *history[HISTORY_MAX];
 	int nhist, hpos;
 	char status[512];
@@ -597,6 +600,14 @@ static void draw_status(void)
 
 	move(y, 0);
 	clrtoeol();
+	if (T->prompt == PROMPT_CONFIRM) {
+		attr_t a = T->color ? COLOR_PAIR(PAIR_WARN) | A_BOLD : A_BOLD | A_REVERSE;
+		char q[600];
+		snprintf(q, sizeof(q), "%s [y/N]", T->question);
+		draw_untrusted(y, 0, COLS, q, strlen(q), a, true);
+		curs_set(0);
+		return;
+	}
 	if (T->prompt != PROMPT_NONE) {
 		const char *lead = T->prompt == PROMPT_CMD ? ":" : "/";
 		char buf[INPUT_MAX * 4 + 8];
@@ -811,8 +822,49 @@ static void prompt_changed(void)
 	free(s);
 }
 
+void tui_confirm(const char *question, void (*yes)(void *arg), void *arg)
+{
+	if (T == NULL)
+		return;
+	snprintf(T->question, sizeof(T->question), "%s", question);
+	T->confirm_yes = yes;
+	T->confirm_arg = arg;
+	T->prompt = PROMPT_CONFIRM;
+	tui_dirty();
+}
+
+bool tui_shown_row(size_t pos, size_t *row)
+{
+	struct list *l = T != NULL ? current_list() : NULL;
+
+	if (l == NULL || pos >= l->shown)
+		return false;
+	*row = list_row(l, pos);
+	return true;
+}
+
+size_t tui_shown_count(void)
+{
+	struct list *l = T != NULL ? current_list() : NULL;
+
+	return l != NULL ? l->shown : 0;
+}
+
 static void prompt_key(int key, bool fkey)
 {
+	if (T->prompt == PROMPT_CONFIRM) {
+		/* Only y says yes; anything else (Esc, n, Enter) says no. */
+		void (*yes)(void *) = T->confirm_yes;
+		void *arg = T->confirm_arg;
+		T->prompt = PROMPT_NONE;
+		T->confirm_yes = NULL;
+		if (!fkey && (key == 'y' || key == 'Y') && yes != NULL)
+			yes(arg);
+		else
+			set_status(false, "cancelled: nothing changed");
+		tui_dirty();
+		return;
+	}
 	enum action a = keys_lookup(SCOPE_PROMPT, key, fkey);
 
 	if (a == ACT_CANCEL) {

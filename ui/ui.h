@@ -107,6 +107,9 @@ void tui_dirty(void);
 void tui_push_view(const struct view *view, void *state);
 void tui_pop_view(void);
 void tui_select_row(size_t row);
+void tui_confirm(const char *question, void (*yes)(void *arg), void *arg);
+bool tui_shown_row(size_t pos, size_t *row);
+size_t tui_shown_count(void);
 
 /* ---- keys.c: the key table, which also writes the '?' help ---- */
 

@@ -249,6 +249,6 @@ while read -r k _; do
 done < <(head -60 "$TMP/k.kv")
 expect_eq "ketama_locate_primary_is_where_fast_wrote (60 keys)" "" "$bad"
 expect_eq "ketama_placement_of_all_200" "$(actual | sed 's/^fast://' | LC_ALL=C sort)" \
-	"$("$TESTBIN/mc_place" "$SW" ketama 150 $(cut -d' ' -f1 "$TMP/k.kv") | awk -F'\t' '{split($2, a, ":"); print $1 "\t" a[2]}' | LC_ALL=C sort)"
+	"$("${TESTBIN:-$ROOT/build/tests}/mc_place" "$SW" ketama 150 $(cut -d' ' -f1 "$TMP/k.kv") | awk -F'\t' '{split($2, a, ":"); print $1 "\t" a[2]}' | LC_ALL=C sort)"
 
 done_testing

@@ -51,13 +51,6 @@ while read -r args; do
 		not_ok "not_built_exits_70: $args" "exit $RC" "stdout: $OUT" "stderr: $ERR"
 	fi
 done <<'LIST'
-cache
-cache stats
-cache list --prefix r:
-cache get r:a@b
-cache locate r:a@b
-cache del r:a@b --yes
-cache flush --all --dry-run
 callahead a@example.org
 callahead check a@example.org
 callahead mx example.org

@@ -189,6 +189,17 @@ for c in $(printf '%s\n' "$OUT" | tail -n +2 | cut -f2 | sort -u); do
 	check_has "cli_md_documents_check_name: $c" "$MD" "\`$c\`" "docs/cli.md"
 done
 
+# ---- columns of the cache verbs: the headers print even with the pool down ----
+printf '[cache]\nservers = 127.0.0.1:1\n' >"$TMP/cache.conf"
+for verb in "stats" "stats --slabs" "list" "get k" "locate k" "del k" "flush --all"; do
+	h=$("$MAILOPS" -c "$TMP/cache.conf" -o tsv cache $verb 2>/dev/null | head -1)
+	name=$(echo "$verb" | tr ' ' '_' | tr -d -)
+	if [ -n "$h" ]; then ok "cache_${name}_tsv_has_header"; else not_ok "cache_${name}_tsv_has_header"; fi
+	for col in $(printf '%s\n' "$h" | tr '\t' '\n'); do
+		check_has "cli_md_documents_cache_${name}_column: $col" "$MD" "\`$col\`" "docs/cli.md"
+	done
+done
+
 # ---- README names the two commands ----
 if [ -f "$README" ]; then
 	R=$(cat "$README")

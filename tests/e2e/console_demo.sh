@@ -29,6 +29,10 @@ keys c
 expect_screen "demo_check_finds_loop" 'fail +loop +(helpdesk|supportdesk)' 10
 expect_screen "demo_check_finds_missing_list" 'missing-include +former-staff'
 keys q
+# The Cache tab shows the entries the demo filter left in its memcached.
+keys 2
+expect_screen "demo_cache_tab_summary" '^1 server, 1 up  13 items' 5
+expect_screen "demo_cache_invalid_entry" '^ca:r:mallory@example.org '
 keys q
 expect_screen "demo_quits" '^EXIT=0$' 10
 gone=1

@@ -6,14 +6,14 @@
 . "$(dirname "$0")/../console.sh"
 
 # The Aliases tab reads a db that is not there: its header says so.
-printf '[aliases]\ndb = %s/none.db\n' "$TMP" >"$TMP/shell.conf"
+printf '[aliases]\ndb = %s/none.db\n[cache]\nservers = 127.0.0.1:1\n' "$TMP" >"$TMP/shell.conf"
 console_start 80 24
 console_run -c "$TMP/shell.conf"
 
 expect_screen "tab_bar_shows_five_tabs" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford +mailops ?$'
 expect_screen "first_tab_is_aliases" 'none.db: no such file'
 keys 2
-expect_screen "digit_2_selects_cache" 'Cache is not built yet'
+expect_screen "digit_2_selects_cache" '^1 server, 0 up, DOWN: 127.0.0.1:1: Connection refused'
 keys 5
 expect_screen "digit_5_selects_benford" 'Benford is not built yet'
 keys Tab
@@ -69,7 +69,7 @@ expect_screen "pager_search_finds_text" '^Exit codes'
 keys q
 expect_screen "q_closes_pager" 'Callahead is not built yet'
 keys :
-keys_literal 'cache stats'
+keys_literal 'benford x.mbox'
 keys Enter
 expect_screen "not_built_verb_reports_exit_70" 'exit 70: mailops: not implemented'
 keys :

@@ -18,8 +18,14 @@ GetOptions('servers=s' => \$servers, 'namespace=s' => \$ns, 'fast' => \$fast, 'k
 	'ttl=i' => \$ttl, 'compress=i' => \$compress, 'get' => \$get) or exit 64;
 my @list;
 for my $s (split /[\s,]+/, $servers) {
-	my ($h, $p, $w) = split /:/, $s;
-	my $addr = "$h:$p";
+	my ($addr, $w);
+	if ($s =~ m{^/}) {
+		($addr, $w) = ($s, 1); # a unix socket
+	} else {
+		my ($h, $p);
+		($h, $p, $w) = split /:/, $s;
+		$addr = "$h:$p";
+	}
 	$w ||= 1;
 	if ($fast) {
 		push @list, { address => $addr, weight => $w };
