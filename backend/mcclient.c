@@ -155,8 +155,15 @@ static int parse_dump(struct mc_req *r, struct evbuffer *in, char *why, size_t w
 
 	while (off < have) {
 		const char *nl = memchr(p + off, '\n', have - off);
-		if (nl == NULL)
+		if (nl == NULL) {
+			/* A dump line is a key (250 bytes, escaped: 750) and a few fields. */
+			if (have - off > 65536) {
+				snprintf(why, whylen, "garbled metadump: a line of more than 64 KB");
+				evbuffer_drain(in, off);
+				return -1;
+			}
 			break;
+		}
 		size_t n = (size_t)(nl - (p + off));
 		const char *l = p + off;
 		off += n + 1;
@@ -246,7 +253,8 @@ static int parse_mg(struct mc_req *r, struct evbuffer *in, char *why, size_t why
 	if (starts(line, linelen, "VA ")) {
 		char *end;
 		long long vlen = strtoll(line + 3, &end, 10);
-		if (vlen < 0 || end == line + 3) {
+		/* memcached's largest item is 1 GB (-I); a bigger claim is garbage. */
+		if (vlen < 0 || vlen > (1LL << 30) || end == line + 3) {
 			snprintf(why, whylen, "garbled reply to mg: %.80s", line);
 			free(line);
 			return -1;

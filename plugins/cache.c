@@ -612,6 +612,21 @@ static void list_value(void *arg, const struct mc_mg *g)
 		v->qhead = 0;
 }
 
+/* An mg of the listing ended: without an answer (refused, connection
+ * lost), its row is dropped so the next answers meet their own rows. */
+static void list_value_done(void *arg, int status, const char *why)
+{
+	struct srv *v = arg;
+
+	if (status != MC_OK && v->qlen > 0) {
+		free(v->q[v->qhead].key);
+		v->qhead++;
+		if (--v->qlen == 0)
+			v->qhead = 0;
+	}
+	srv_done(arg, status, why);
+}
+
 /* True when key (without the namespace) is asked for; strips the namespace. */
 static bool key_wanted(struct sess *s, const char *wire, size_t wlen, const char **key, size_t *klen)
 {
@@ -663,7 +678,7 @@ static void list_item(void *arg, const struct mc_meta *m)
 	r->m = *m;
 	r->m.key = NULL;
 	s->pending++;
-	mc_mget(cmd_conn(v), m->key, m->klen, "v f u", list_value, srv_done, v);
+	mc_mget(cmd_conn(v), m->key, m->klen, "v f u", list_value, list_value_done, v);
 }
 
 /* After the server's clock: the dump. */
@@ -1374,9 +1389,16 @@ static void cv_value(void *arg, const struct mc_mg *g)
 
 static void cv_value_done(void *arg, int status, const char *why)
 {
-	(void)arg;
-	(void)status;
+	struct cvsrv *v = arg;
+
 	(void)why;
+	/* No answer came (the connection failed): the row it was for waits no
+	 * more, so the next answers meet their own rows. */
+	if (status != MC_OK && v->qlen > 0) {
+		v->qhead++;
+		if (--v->qlen == 0)
+			v->qhead = 0;
+	}
 }
 
 static void cv_item(void *arg, const struct mc_meta *m)
