@@ -537,8 +537,9 @@ bool mc_conn_failed(const struct mc_conn *c, const char **why);
 const char *mc_conn_name(const struct mc_conn *c);
 /* stats, "stats settings", "stats slabs", "stats items". */
 void mc_stats(struct mc_conn *c, const char *sub, mc_stat_fn row, mc_done_fn done, void *arg);
-/* lru_crawler metadump all: item for every key, at the speed the server
- * sends. Alone on its connection (memcached refuses pipelining it). */
+/* lru_crawler metadump hash (all, on servers before 1.6.9): item for every
+ * key, at the speed the server sends. Alone on its connection (memcached
+ * refuses pipelining it). */
 void mc_metadump(struct mc_conn *c, mc_meta_fn item, mc_done_fn done, void *arg);
 /* mg KEY FLAGS (key as on the wire, namespace included). */
 void mc_mget(struct mc_conn *c, const char *key, size_t klen, const char *flags, mc_mg_fn res, mc_done_fn done,

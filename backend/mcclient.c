@@ -39,6 +39,7 @@ struct mc_req {
 	size_t md_sent, md_notfound, md_errors;
 	struct buf key; /* scratch for metadump keys */
 	bool dump_started;
+	bool dump_hash; /* asked for the hash-table walk; may fall back to "all" */
 };
 
 struct mc_conn {
@@ -172,7 +173,9 @@ static int parse_dump(struct mc_req *r, struct evbuffer *in, char *why, size_t w
 		struct mc_meta m;
 		if (!r->dump_started && is_error_line(l, n)) {
 			snprintf(why, whylen, "lru_crawler metadump refused: %.*s", (int)(n > 120 ? 120 : n), l);
-			rc = -2; /* the server is fine; only this request failed */
+			/* the server is fine; only this request failed, or only
+			 * its hash walk (before 1.6.9): ask again for the LRUs */
+			rc = r->dump_hash && r->next == NULL ? 2 : -2;
 			break;
 		}
 		r->dump_started = true;
@@ -362,6 +365,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		}
 		if (rc == 0)
 			break;
+		if (rc == 2) {
+			static const char all[] = "lru_crawler metadump all\r\n";
+			r->dump_hash = false;
+			bufferevent_write(c->bev, all, sizeof(all) - 1);
+			continue;
+		}
 		if (rc == -1) {
 			conn_fail(c, MC_PROTO, why);
 			break;
@@ -580,13 +589,18 @@ void mc_stats(struct mc_conn *c, const char *sub, mc_stat_fn row, mc_done_fn don
 		r->stat = row;
 }
 
+/* The hash-table walk (memcached 1.6.9 and later) sees every item once;
+ * the LRU walk of "all" misses items that the LRU maintainer moves while a
+ * reader is slow, so it is only the fallback for older servers. */
 void mc_metadump(struct mc_conn *c, mc_meta_fn item, mc_done_fn done, void *arg)
 {
-	static const char cmd[] = "lru_crawler metadump all\r\n";
+	static const char cmd[] = "lru_crawler metadump hash\r\n";
 	struct mc_req *r = enqueue(c, RQ_DUMP, cmd, sizeof(cmd) - 1, done, arg);
 
-	if (r != NULL)
+	if (r != NULL) {
 		r->meta = item;
+		r->dump_hash = true;
+	}
 }
 
 void mc_mget(struct mc_conn *c, const char *key, size_t klen, const char *flags, mc_mg_fn res, mc_done_fn done,

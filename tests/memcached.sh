@@ -77,13 +77,13 @@ mc_cmd() {
 }
 
 mc_stat() { mc_cmd "$1" stats | tr -d '\r' | awk -v n="$2" '$1 == "STAT" && $2 == n {print $3}'; }
-# mc_dump I: server I's own "lru_crawler metadump all" lines, up to END
+# mc_dump I: server I's own "lru_crawler metadump hash" lines, up to END
 # (metadump cannot be followed by quit on the same connection).
 mc_dump() {
 	# perl reads at full speed, taking lines as they come (a slow reader
 	# makes memcached's crawler skip items).
 	timeout 30 perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die "$!\n";
-		print $s "lru_crawler metadump all\r\n"; while (<$s>) { s/\r?\n$//; last if $_ eq "END"; print "$_\n" }' \
+		print $s "lru_crawler metadump hash\r\n"; while (<$s>) { s/\r?\n$//; last if $_ eq "END"; print "$_\n" }' \
 		"${MC_PORT[$1]}"
 }
 # mc_count I PREFIX N: how many of PREFIX1..PREFIXN server I holds (exact:

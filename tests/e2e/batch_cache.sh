@@ -237,6 +237,17 @@ run "$MAILOPS" -c "$CX" -o tsv cache list
 expect_eq "list_on_no_metadump_exits_75" 75 "$RC"
 expect_match "list_on_no_metadump_says_refused" "metadump refused" "$ERR"
 
+# A server older than 1.6.9 refuses the hash walk: the LRU walk instead.
+perl "$ROOT/tests/peers/old_memcached.pl" "$TMP/old.port" &
+old=$!
+at_exit "kill $old"
+for _ in $(seq 1 50); do [ -s "$TMP/old.port" ] && break; sleep 0.02; done
+CO=$(conf old "127.0.0.1:$(cat "$TMP/old.port")")
+run "$MAILOPS" -c "$CO" -o tsv cache list
+expect_eq "list_on_old_server_exits_0" 0 "$RC"
+expect_eq "list_on_old_server_falls_back_to_lru_walk" "ca:r:old1@example.org ca:r:old2@example.org" \
+	"$(printf '%s\n' "$OUT" | tail -n +2 | cut -f1 | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- Cache::Memcached::Fast with ketama_points ----
 flush_all
 CK=$(conf ketama "$SW" namespace=fast: hash=ketama ketama_points=150)

@@ -85,7 +85,7 @@ keys '?'
 expect_screen "help_answers_during_listing" 'go to tab N' 3
 keys q
 expect_screen "all_200k_listed" '^3 servers, 3 up .*[0-9]+ items' 20
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
 	screen | grep -q 'listing\.\.\.' || break
 	sleep 0.2
 done
