@@ -18,7 +18,7 @@ WERROR ?= -Werror
 OPT ?= -O2 -g
 SAN ?=
 
-PKGS = ncursesw libmemcached libcares libevent gmime-3.0 jansson inih
+PKGS = ncursesw libmemcached libcares libevent libevent_openssl openssl gmime-3.0 jansson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhashkit -ldb -lz
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

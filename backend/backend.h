@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #define MAILOPS_VERSION "0.1.0"
 
@@ -496,6 +497,19 @@ struct mc_schema {
 	size_t hostlen, textlen;
 };
 bool mc_schema_parse(const char *v, size_t len, struct mc_schema *s);
+/*
+ * The key of a verification entry, without the namespace: prefix, kind
+ * ('r' recipient, 'd' domain), ':', then s lower-cased with bytes <= 0x20,
+ * 0x7f and '%' as %XX; when that with the namespace would pass memcached's
+ * 250 bytes, prefix "h:" and the hex SHA-1 of the long key instead.
+ */
+void mc_schema_key(const char *ns, const char *prefix, char kind, const char *s, size_t len, struct buf *out);
+/* The value line: "<state> <code> <dsn> <time> <host> <text>", '-' for an
+ * empty field, the text made one safe line. */
+void mc_schema_value(const char *state, int code, const char *dsn, long long when, const char *host, const char *text,
+		     size_t textlen, struct buf *out);
+/* memcached's exptime for a TTL: as is up to 30 days, else an absolute time. */
+long long mc_exptime(long ttl, long long now);
 
 /* ---- mcclient.c: one memcached server, over the loop, never blocking ---- */
 
@@ -547,8 +561,192 @@ void mc_mget(struct mc_conn *c, const char *key, size_t klen, const char *flags,
 /* md KEY q for each key, then mn: one round trip for the batch. */
 void mc_mdel(struct mc_conn *c, const char *const *keys, const size_t *klens, size_t n, mc_done_fn done, void *arg);
 void mc_flush_all(struct mc_conn *c, mc_done_fn done, void *arg);
+/* set KEY FLAGS EXPTIME: exptime as memcached takes it (seconds up to 30
+ * days, else a unix time; 0 never expires). */
+void mc_set(struct mc_conn *c, const char *key, size_t klen, const char *val, size_t vlen, unsigned flags,
+	    long long exptime, mc_done_fn done, void *arg);
 /* A key memcached's text protocol can carry: 1..250 bytes, no blank or control byte. */
 bool mc_key_ok(const char *key, size_t len);
+
+/* ---- dns.c: where mail for a domain goes (c-ares, through the loop) ---- */
+
+enum dns_status {
+	DNS_OK,       /* targets found */
+	DNS_NXDOMAIN, /* the domain does not exist */
+	DNS_NULLMX,   /* "MX 0 ." (RFC 7505): the domain accepts no mail */
+	DNS_NOADDR,   /* no MX, and no A/AAAA either: nowhere to deliver */
+	DNS_NONE,     /* addresses exist, but every one was skipped (private, ours) */
+	DNS_FAIL,     /* SERVFAIL, timeout, refused: try later */
+};
+
+#define DNS_MAX_TARGETS 5
+
+/* One address to try, in order. */
+struct dns_target {
+	char host[256];  /* the MX host (or the domain itself, implicit MX) */
+	int pref;        /* MX preference; -1 for an implicit MX or a route */
+	char ip[64];     /* numeric, for people */
+	struct sockaddr_storage sa;
+	unsigned salen;
+};
+
+/* An MX host as found, for `callahead mx` (also the skipped ones). */
+struct dns_host {
+	char host[256];
+	int pref;
+	int status;      /* ARES_SUCCESS or the c-ares error of its address lookup */
+	char addrs[256]; /* "192.0.2.1 2001:db8::1" */
+	char skipped[256]; /* addresses left out, with why: "127.0.0.1 (loopback)" */
+	int64_t ms;      /* its address lookup */
+};
+
+struct dns_mx_result {
+	enum dns_status status;
+	char why[256];        /* for DNS_FAIL and DNS_NONE: what went wrong */
+	bool implicit;        /* no MX record: the domain's own addresses */
+	struct dns_target targets[DNS_MAX_TARGETS];
+	size_t n;
+	struct dns_host *hosts; /* every MX host, in preference order */
+	size_t nhosts;
+	int64_t mx_ms;        /* the MX query */
+	int64_t total_ms;
+};
+
+typedef void (*dns_mx_fn)(void *arg, const struct dns_mx_result *r);
+struct loop;
+struct ares_channeldata;
+struct dns_query;
+/*
+ * The addresses mail for domain goes to, as an MTA walks them: MX records
+ * by preference (equal preferences shuffled), each host's AAAA and A
+ * records, at most DNS_MAX_TARGETS addresses with port set on each; no MX
+ * -> the domain's own A/AAAA; NXDOMAIN, null MX and SERVFAIL/timeouts as
+ * statuses. Loopback, private, link-local, reserved and this host's own
+ * addresses are skipped unless allow_private. cb is called exactly once,
+ * from the loop (never from inside dns_mx); the result is valid during
+ * the call. dns_cancel before then: cb is not called.
+ *
+ * ch is l's channel (loop_dns); NULL means no resolver: DNS_FAIL "no DNS
+ * resolver". l is needed because c-ares answers some look-ups before the
+ * call returns (numeric hosts, /etc/hosts, malformed names): such results
+ * wait for a 0 ms timer of l. If l is freed while a look-up is in flight,
+ * cb runs from loop_free() with DNS_FAIL; a result still waiting for that
+ * timer is lost with the loop. Cancel pending queries before loop_free().
+ */
+struct dns_query *dns_mx(struct loop *l, struct ares_channeldata *ch, const char *domain, int port, bool allow_private,
+			 dns_mx_fn cb, void *arg);
+/* A host's own addresses, no MX look-up (a configured server or a route):
+ * host may be numeric, [bracketed] or a name; nothing is skipped. A
+ * numeric host needs no DNS (ch may be NULL). A name not found is
+ * DNS_NXDOMAIN, a name without addresses DNS_NOADDR. */
+struct dns_query *dns_host(struct loop *l, struct ares_channeldata *ch, const char *host, int port, dns_mx_fn cb,
+			   void *arg);
+/* Stops a query whose cb has not run yet; q is invalid afterwards. */
+void dns_cancel(struct dns_query *q);
+/* True for addresses an MX found through DNS must not send us to. why: "loopback", ... */
+bool dns_addr_private(const struct sockaddr *sa, const char **why);
+
+/* ---- smtp.c: SMTP replies, and a probe session that never blocks ---- */
+
+#define SMTP_LINE_MAX 2048
+
+/* A reply, possibly multi-line, classified on its last line. */
+struct smtp_reply {
+	int code;        /* three digits; 0 while incomplete */
+	char dsn[16];    /* enhanced status code of the last line, kept only when its class is the code's */
+	struct buf text; /* the lines' texts after "NNN-" / "NNN ", joined by '\n', bytes as sent */
+	int lines;
+	bool truncated;  /* a line was longer than SMTP_LINE_MAX: cut there */
+	bool saw_421;    /* a line had code 421: the server is closing */
+};
+void smtp_reply_init(struct smtp_reply *r);
+void smtp_reply_reset(struct smtp_reply *r);
+void smtp_reply_free(struct smtp_reply *r);
+/* Feeds one line without its line end (CRLF or LF): 1 the reply is
+ * complete, 0 more lines follow, -1 not an SMTP reply (why filled). */
+int smtp_reply_line(struct smtp_reply *r, const char *line, size_t len, char *why, size_t whylen);
+
+/* What a recipient check came to (DESIGN §7). */
+enum ca_state {
+	CA_VALID,
+	CA_INVALID,
+	CA_NO_DOMAIN,
+	CA_NO_MAIL,
+	CA_ACCEPT_ALL,
+	CA_TEMPFAIL,
+	CA_RATE_LIMITED,
+	CA_SENDER_REFUSED,
+	CA_TLS_REQUIRED,
+	CA_ERROR,
+};
+const char *ca_state_name(enum ca_state s);
+/* From a state name; -1 when unknown. */
+int ca_state_parse(const char *name, size_t len);
+
+struct smtp_opts {
+	const char *helo;     /* EHLO name */
+	const char *from;     /* envelope sender without <>; "" = the null sender */
+	enum starttls_mode starttls;
+	int connect_ms, reply_ms, quit_ms;
+	bool accept_all_probe;
+	int max_rejects;      /* no new transaction after this many 5xx RCPTs (0 = 8) */
+	bool transcript;      /* keep the dialogue */
+};
+
+/* The answer for one recipient. */
+struct smtp_answer {
+	enum ca_state state;
+	int code;
+	const char *dsn;      /* "" when none */
+	const char *text;     /* the reply's text (raw bytes; may hold '\n') */
+	size_t textlen;
+	const char *transcript; /* the session's dialogue so far, or NULL */
+	size_t transcript_len;
+	int64_t ms;           /* from the session's start */
+};
+
+/* Why a session ended without answering every recipient given. */
+struct smtp_end {
+	bool failed;          /* connect, banner, EHLO, TLS, timeout, reset, garbage, 421 */
+	bool refused;         /* the server refused us with a 5xx (banner, EHLO/HELO) */
+	int code;             /* the reply that ended it, 0 for none */
+	const char *why;
+	const char *transcript;
+	size_t transcript_len;
+	const char *tls;      /* "TLSv1.3 TLS_AES_256_GCM_SHA384, subject ..., issuer ..." or NULL */
+	const char *ehlo;     /* the EHLO keywords, space separated, or NULL */
+	int64_t ms;
+};
+
+struct smtp_sess;
+/* tag: the caller's, per recipient. */
+typedef void (*smtp_answer_fn)(void *arg, void *tag, const struct smtp_answer *a);
+/* The session is over; every recipient not answered is handed back
+ * through left(arg, tag) before end is called. The session is freed
+ * after end returns. */
+typedef void (*smtp_left_fn)(void *arg, void *tag);
+typedef void (*smtp_end_fn)(void *arg, const struct smtp_end *e);
+/*
+ * Connects to sa and speaks: banner, EHLO (HELO if EHLO gets 5xx),
+ * STARTTLS per opts, then for each recipient given with smtp_sess_rcpt:
+ * MAIL FROM, RCPT TO (and a random local part when accept_all_probe and
+ * the first got 2xx), RSET; pipelined when the server offers PIPELINING.
+ * QUIT when smtp_sess_close was called and nothing is left, after
+ * max_rejects rejections, or on errors (never after a socket error).
+ * host names the server in the transcript and the answers.
+ */
+struct smtp_sess *smtp_sess_new(struct loop *l, const struct sockaddr *sa, unsigned salen, const char *host,
+				const struct smtp_opts *o, smtp_answer_fn answer, smtp_left_fn left, smtp_end_fn end,
+				void *arg);
+/* Queues a recipient; false when the session takes no more (ending). */
+bool smtp_sess_rcpt(struct smtp_sess *s, const char *rcpt, void *tag);
+/* No more recipients: QUIT once the queue is answered. */
+void smtp_sess_close(struct smtp_sess *s);
+/* Ends at once (no QUIT); left and end are not called. */
+void smtp_sess_abort(struct smtp_sess *s);
+/* Recipients queued and not answered yet. */
+size_t smtp_sess_pending(const struct smtp_sess *s);
+bool smtp_sess_accepting(const struct smtp_sess *s);
 
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
 

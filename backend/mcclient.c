@@ -25,7 +25,7 @@
 
 #include "backend.h"
 
-enum req_kind { RQ_STATS, RQ_DUMP, RQ_MG, RQ_MD, RQ_FLUSH };
+enum req_kind { RQ_STATS, RQ_DUMP, RQ_MG, RQ_MD, RQ_FLUSH, RQ_SET };
 
 struct mc_req {
 	enum req_kind kind;
@@ -336,6 +336,22 @@ static int parse_flush(struct mc_req *r, struct evbuffer *in, char *why, size_t 
 	return rc;
 }
 
+/* set: STORED, or the server says why not (the connection stays in step). */
+static int parse_set(struct mc_req *r, struct evbuffer *in, char *why, size_t whylen)
+{
+	size_t n;
+	char *l = take_line(in, &n);
+
+	(void)r;
+	if (l == NULL)
+		return 0;
+	int rc = n == 6 && memcmp(l, "STORED", 6) == 0 ? 1 : -2;
+	if (rc != 1)
+		snprintf(why, whylen, "set refused: %.120s", l);
+	free(l);
+	return rc;
+}
+
 static void arm_read_timeout(struct mc_conn *c)
 {
 	if (c->bev == NULL || !c->connected)
@@ -361,6 +377,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		case RQ_DUMP: rc = parse_dump(r, in, why, sizeof(why)); break;
 		case RQ_MG: rc = parse_mg(r, in, why, sizeof(why)); break;
 		case RQ_MD: rc = parse_md(r, in, why, sizeof(why)); break;
+		case RQ_SET: rc = parse_set(r, in, why, sizeof(why)); break;
 		default: rc = parse_flush(r, in, why, sizeof(why)); break;
 		}
 		if (rc == 0)
@@ -634,6 +651,21 @@ void mc_mdel(struct mc_conn *c, const char *const *keys, const size_t *klens, si
 	struct mc_req *r = enqueue(c, RQ_MD, b.data, b.len, done, arg);
 	if (r != NULL)
 		r->md_sent = n;
+	buf_free(&b);
+}
+
+void mc_set(struct mc_conn *c, const char *key, size_t klen, const char *val, size_t vlen, unsigned flags,
+	    long long exptime, mc_done_fn done, void *arg)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "set ");
+	buf_add(&b, key, klen);
+	buf_addf(&b, " %u %lld %zu\r\n", flags, exptime, vlen);
+	buf_add(&b, val, vlen);
+	buf_adds(&b, "\r\n");
+	enqueue(c, RQ_SET, b.data, b.len, done, arg);
 	buf_free(&b);
 }
 

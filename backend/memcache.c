@@ -14,6 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include <openssl/evp.h>
+
 #include "backend.h"
 
 /* ---- the pool ---- */
@@ -459,4 +461,83 @@ bool mc_schema_parse(const char *v, size_t len, struct mc_schema *s)
 		s->textlen = fl[5];
 	}
 	return true;
+}
+
+void mc_schema_key(const char *ns, const char *prefix, char kind, const char *s, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = out->len;
+
+	buf_adds(out, prefix);
+	buf_addc(out, kind);
+	buf_addc(out, ':');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		if (c <= 0x20 || c == 0x7f || c == '%') {
+			buf_addc(out, '%');
+			buf_addc(out, hex[c >> 4]);
+			buf_addc(out, hex[c & 15]);
+		} else {
+			buf_addc(out, (char)c);
+		}
+	}
+	if (strlen(ns) + out->len - start <= 250)
+		return;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_Digest(out->data + start, out->len - start, md, &mdlen, EVP_sha1(), NULL);
+	out->len = start;
+	out->data[start] = '\0';
+	buf_adds(out, prefix);
+	buf_adds(out, "h:");
+	for (unsigned i = 0; i < mdlen; i++)
+		buf_addf(out, "%02x", md[i]);
+}
+
+static void schema_field(struct buf *out, const char *s)
+{
+	if (s == NULL || s[0] == '\0') {
+		buf_addc(out, '-');
+		return;
+	}
+	for (; *s != '\0'; s++)
+		buf_addc(out, (unsigned char)*s <= 0x20 || *s == 0x7f ? '_' : *s);
+}
+
+void mc_schema_value(const char *state, int code, const char *dsn, long long when, const char *host, const char *text,
+		     size_t textlen, struct buf *out)
+{
+	schema_field(out, state);
+	if (code > 0)
+		buf_addf(out, " %03d ", code);
+	else
+		buf_adds(out, " - ");
+	schema_field(out, dsn);
+	buf_addf(out, " %lld ", when);
+	schema_field(out, host);
+	buf_addc(out, ' ');
+	/* One line: a multi-line reply's lines joined by a blank, controls escaped. */
+	size_t mark = out->len;
+	for (size_t i = 0; i < textlen;) {
+		size_t n = strcspn(text + i, "\n\r\t");
+		if (n > textlen - i)
+			n = textlen - i;
+		sanitize_buf(out, text + i, n, SAN_LINE);
+		i += n;
+		if (i < textlen) {
+			buf_addc(out, ' ');
+			i++;
+		}
+	}
+	if (out->len == mark)
+		buf_addc(out, '-');
+}
+
+long long mc_exptime(long ttl, long long now)
+{
+	if (ttl <= 0)
+		return 0;
+	return ttl > 2592000 ? now + ttl : ttl;
 }

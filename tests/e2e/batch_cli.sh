@@ -51,9 +51,6 @@ while read -r args; do
 		not_ok "not_built_exits_70: $args" "exit $RC" "stdout: $OUT" "stderr: $ERR"
 	fi
 done <<'LIST'
-callahead a@example.org
-callahead check a@example.org
-callahead mx example.org
 arf list x.mbox
 arf summary --by source_ip x.mbox
 arf complainers x.mbox
