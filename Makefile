@@ -55,17 +55,30 @@ $(BIN): $(OBJ_LIB) $(OBJ_MAIN)
 	$(SAY) LINK $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ_MAIN) $(OBJ_LIB) $(PKG_LIBS)
 
-$(BUILD)/%.o: %.c
+# The compiler and its flags, in a stamp rewritten only when they change:
+# every object depends on it, so `make CC=clang` after a gcc build (or a new
+# OPT, SAN, CFLAGS) recompiles instead of linking the other compiler's objects.
+FLAGS_STAMP = $(BUILD)/.flags
+FLAGS_NOW = $(subst ','\'',$(CC) $(ALL_CFLAGS))
+
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@if [ '$(FLAGS_NOW)' != "$$(cat $@ 2>/dev/null)" ]; then printf '%s\n' '$(FLAGS_NOW)' >$@; fi
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SAY) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJ_LIB)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJ_LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SAY) TEST $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJ_LIB) $(ALL_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/helpers/%.c $(OBJ_LIB)
+$(BUILD)/tests/%: tests/helpers/%.c $(OBJ_LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SAY) HELPER $@
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OBJ_LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
@@ -76,7 +89,7 @@ test-programs: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libmemcached-dev \
 	libhashkit-dev libdb5.3-dev libc-ares-dev libevent-dev libgmime-3.0-dev libjansson-dev \
 	libinih-dev libcmocka-dev zlib1g-dev libssl-dev memcached tmux jq dnsmasq-base bind9-dnsutils \
-	db5.3-util m4 swaks man-db groff-base locales time \
+	db5.3-util m4 swaks man-db groff-base locales time procps netcat-openbsd openssl python3 perl \
 	libcache-memcached-perl libcache-memcached-fast-perl libmemcached-tools
 
 deps:

@@ -20,19 +20,32 @@ static const struct opt show_opts[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+/* True when want names k's section or k itself (SECTION.KEY). */
+static bool key_wanted(const struct config_key *k, const char *want)
+{
+	size_t n = strlen(k->section);
+
+	return strncmp(want, k->section, n) == 0 &&
+	       (want[n] == '\0' || (want[n] == '.' && strcmp(want + n + 1, k->name) == 0));
+}
+
 static int config_show(struct ctx *ctx, int argc, char **argv)
 {
 	const struct config *cfg = ctx_config(ctx);
 	bool only_changed = ctx_flag(ctx, "--changed");
 	const char *want = argc > 0 ? argv[0] : NULL;
-	int found = 0;
-
+	/* An unknown name is a usage error before any output: no header line
+	 * on stdout for a script to mistake for an (empty) answer. */
+	if (want != NULL) {
+		const struct config_key *k = config_keys;
+		while (k->section != NULL && !key_wanted(k, want))
+			k++;
+		if (k->section == NULL)
+			return ctx_error(ctx, EXIT_USAGE, "no such config section or key: %s", want);
+	}
 	out_begin(ctx, columns, 5);
 	for (const struct config_key *k = config_keys; k->section != NULL; k++) {
-		char full[128];
-
-		snprintf(full, sizeof(full), "%s.%s", k->section, k->name);
-		if (want != NULL && strcmp(want, full) != 0 && strcmp(want, k->section) != 0)
+		if (want != NULL && !key_wanted(k, want))
 			continue;
 		char *v = config_value(cfg, k->section, k->name);
 		bool changed = v != NULL && strcmp(v, k->def) != 0;
@@ -44,13 +57,10 @@ static int config_show(struct ctx *ctx, int argc, char **argv)
 			if (changed)
 				cells[2].role = ROLE_HEAD;
 			out_row(ctx, cells);
-			found++;
 		}
 		free(v);
 	}
 	out_end(ctx);
-	if (want != NULL && found == 0 && !only_changed)
-		return ctx_error(ctx, EXIT_USAGE, "no such config section or key: %s", want);
 	return EXIT_OK;
 }
 

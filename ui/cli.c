@@ -430,8 +430,8 @@ void cli_help(FILE *f, const struct plugin *p, const struct command *c)
 		return;
 	}
 	if (c == NULL) {
-		fprintf(f, "mailops %s: %s\n\nUsage: mailops [GLOBAL] %s %sVERB [ARGS]\n\nVerbs:\n", p->name, p->summary,
-			p->name, p->default_verb != NULL ? "[" : "");
+		fprintf(f, "mailops %s: %s\n\nUsage: mailops [GLOBAL] %s %s [ARGS]\n\nVerbs:\n", p->name, p->summary,
+			p->name, p->default_verb != NULL ? "[VERB]" : "VERB");
 		for (const struct command *cc = p->commands; cc->name != NULL; cc++)
 			help_verb(f, p, cc, true);
 		if (p->default_verb != NULL)

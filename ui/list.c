@@ -10,8 +10,6 @@
 
 #include "ui.h"
 
-#define MAX_COLS 32
-
 void list_init(struct list *l, const struct view *view, void *state)
 {
 	memset(l, 0, sizeof(*l));
@@ -19,6 +17,12 @@ void list_init(struct list *l, const struct view *view, void *state)
 	l->state = state;
 	l->sort_col = -1;
 	l->shown = view->row_count(state);
+	/* A view's columns are fixed for the life of its state: row() writes
+	 * that many cells, so the buffer is sized once, here. */
+	view->columns(state, &l->ncells);
+	if (l->ncells < 0)
+		l->ncells = 0;
+	l->cells = xcalloc((size_t)l->ncells + 1, sizeof(*l->cells));
 }
 
 void list_free(struct list *l)
@@ -26,12 +30,20 @@ void list_free(struct list *l)
 	free(l->index);
 	free(l->filter);
 	free(l->search);
+	free(l->cells);
 	memset(l, 0, sizeof(*l));
 }
 
 size_t list_row(const struct list *l, size_t pos)
 {
 	return l->index != NULL ? l->index[pos] : pos;
+}
+
+const struct cell *list_cells(const struct list *l, size_t row)
+{
+	memset(l->cells, 0, ((size_t)l->ncells + 1) * sizeof(*l->cells));
+	l->view->row(l->state, row, l->cells);
+	return l->cells;
 }
 
 /* Case-insensitive (ASCII) search of needle in hay[0..len). */
@@ -56,17 +68,11 @@ static bool contains(const char *hay, size_t len, const char *needle, size_t nle
 
 bool list_row_matches(const struct list *l, size_t row, const char *pattern)
 {
-	struct cell cells[MAX_COLS];
-	int ncols;
 	size_t plen = strlen(pattern);
 	char num[32];
+	const struct cell *cells = list_cells(l, row);
 
-	l->view->columns(l->state, &ncols);
-	if (ncols > MAX_COLS)
-		ncols = MAX_COLS;
-	memset(cells, 0, sizeof(cells));
-	l->view->row(l->state, row, cells);
-	for (int i = 0; i < ncols; i++) {
+	for (int i = 0; i < l->ncells; i++) {
 		if (cells[i].text != NULL) {
 			if (contains(cells[i].text, cells[i].len, pattern, plen))
 				return true;
@@ -125,15 +131,12 @@ static void rebuild(struct list *l)
 	for (size_t r = 0; r < total; r++)
 		if (l->filter == NULL || list_row_matches(l, r, l->filter))
 			l->index[l->shown++] = r;
-	if (l->sort_col >= 0 && l->sort_col < ncols && l->shown > 1) {
+	if (l->sort_col >= 0 && l->sort_col < ncols && l->sort_col < l->ncells && l->shown > 1) {
 		struct sort_key *keys = xcalloc(l->shown, sizeof(*keys));
-		struct cell cells[MAX_COLS];
 		bool numeric = cols[l->sort_col].type != COL_TEXT;
 
 		for (size_t i = 0; i < l->shown; i++) {
-			memset(cells, 0, sizeof(cells));
-			l->view->row(l->state, l->index[i], cells);
-			const struct cell *c = &cells[l->sort_col];
+			const struct cell *c = &list_cells(l, l->index[i])[l->sort_col];
 			keys[i].row = l->index[i];
 			keys[i].num = c->null ? -1 : cols[l->sort_col].type == COL_REAL ? c->real : (double)c->num;
 			if (!numeric)

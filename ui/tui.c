@@ -5,8 +5,9 @@
  * and the plugins' sockets; handlers change state and mark the screen dirty,
  * and the screen is drawn once at the end of the pass.
  *
- * The terminal is restored on every way out: q, SIGINT/SIGTERM, a fatal
- * error (the x*alloc hook) and the crash signals.
+ * The terminal is restored on every way out: q, SIGINT/SIGTERM/SIGHUP, a
+ * fatal error (the x*alloc hook) and the signals that dump core (SIGSEGV,
+ * SIGQUIT, ...). Ctrl-C (SIGINT) first cancels an open prompt or question.
  */
 #include <curses.h>
 #include <errno.h>
@@ -93,6 +94,10 @@ static void restore_terminal(void)
 		endwin();
 	}
 }
+
+/* Signals whose default action dumps core: the terminal is restored before
+ * it happens (SIGQUIT is also what Ctrl-\ sends). */
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGQUIT, SIGILL, SIGTRAP, SIGSYS };
 
 static void crash_handler(int sig)
 {
@@ -450,10 +455,11 @@ static void draw_list(struct list *l, const char *header)
 	int ncols;
 	const struct column *cols = l->view->columns(l->state, &ncols);
 	int w[MAX_COLS];
-	struct cell cells[MAX_COLS];
 	int h = body_height();
 	char num[64];
 
+	/* The screen shows at most MAX_COLS columns; the row buffer (the
+	 * list's) has room for all of them. */
 	if (ncols > MAX_COLS)
 		ncols = MAX_COLS;
 	layout(cols, ncols, w);
@@ -480,8 +486,7 @@ static void draw_list(struct list *l, const char *header)
 		if (pos >= l->shown)
 			continue;
 		bool sel = pos == l->cursor;
-		memset(cells, 0, sizeof(cells));
-		l->view->row(l->state, list_row(l, pos), cells);
+		const struct cell *cells = list_cells(l, list_row(l, pos));
 		x = 0;
 		for (int i = 0; i < ncols && x < COLS; i++) {
 			const struct cell *c = &cells[i];
@@ -594,6 +599,15 @@ static void draw_pager(struct pager *p)
 	}
 }
 
+/* Columns a character of the prompt's input takes. */
+static int input_width(wchar_t wc)
+{
+	int cw = wcwidth(wc);
+
+	/* As draw_text counts it: combining marks take none, unprintables one. */
+	return cw >= 0 ? cw : 1;
+}
+
 static void draw_status(void)
 {
 	int y = LINES - 1;
@@ -610,26 +624,31 @@ static void draw_status(void)
 	}
 	if (T->prompt != PROMPT_NONE) {
 		const char *lead = T->prompt == PROMPT_CMD ? ":" : "/";
-		char buf[INPUT_MAX * 4 + 8];
-		int cursor_col = 0;
+		int avail = COLS - 1; /* columns after the lead */
+		int cursor_col = 0, skipped = 0, first = 0, x = 1;
 
 		draw_str(y, 0, 1, lead, A_BOLD, false);
+		for (int i = 0; i < T->icur; i++)
+			cursor_col += input_width(T->input[i]);
+		/* Long input: show the window around the cursor. The text before it
+		 * is cut at a character and marked with an ellipsis, the cursor
+		 * kept a column before the edge. */
+		if (cursor_col > avail - 2) {
+			while (first < T->icur && cursor_col - skipped + 1 > avail - 2)
+				skipped += input_width(T->input[first++]);
+			draw_str(y, 1, 1, "\xe2\x80\xa6", A_DIM, false);
+			x = 2;
+		}
+		char buf[INPUT_MAX * 4 + 8];
 		wchar_t tmp[INPUT_MAX + 1];
-		wmemcpy(tmp, T->input, (size_t)T->ilen);
-		tmp[T->ilen] = L'\0';
+		wmemcpy(tmp, T->input + first, (size_t)(T->ilen - first));
+		tmp[T->ilen - first] = L'\0';
 		size_t n = wcstombs(buf, tmp, sizeof(buf) - 1);
 		if (n == (size_t)-1)
 			n = 0;
 		buf[n] = '\0';
-		/* Keep the cursor visible on long input. */
-		for (int i = 0; i < T->icur; i++) {
-			int cw = wcwidth(T->input[i]);
-			cursor_col += cw > 0 ? cw : 1;
-		}
-		int start = cursor_col > COLS - 3 ? cursor_col - (COLS - 3) : 0;
-		if (start == 0)
-			draw_untrusted(y, 1, COLS - 1, buf, n, A_NORMAL, false);
-		move(y, 1 + cursor_col - start);
+		draw_untrusted(y, x, COLS - x, buf, n, A_NORMAL, false);
+		move(y, x + cursor_col - skipped);
 		curs_set(1);
 		return;
 	}
@@ -853,12 +872,12 @@ size_t tui_shown_count(void)
 static void prompt_key(int key, bool fkey)
 {
 	if (T->prompt == PROMPT_CONFIRM) {
-		/* Only y says yes; anything else (Esc, n, Enter) says no. */
+		/* Only y says yes; anything else (Esc, n, Enter, Ctrl-C) says no. */
 		void (*yes)(void *) = T->confirm_yes;
 		void *arg = T->confirm_arg;
 		T->prompt = PROMPT_NONE;
 		T->confirm_yes = NULL;
-		if (!fkey && (key == 'y' || key == 'Y') && yes != NULL)
+		if (keys_lookup(SCOPE_QUESTION, key, fkey) == ACT_YES && yes != NULL)
 			yes(arg);
 		else
 			set_status(false, "cancelled: nothing changed");
@@ -867,17 +886,16 @@ static void prompt_key(int key, bool fkey)
 	}
 	enum action a = keys_lookup(SCOPE_PROMPT, key, fkey);
 
-	if (a == ACT_CANCEL) {
+	switch (a) {
+	case ACT_CANCEL:
 		if (T->prompt == PROMPT_FILTER) {
 			struct list *l = current_list();
 			if (l != NULL)
 				list_set_filter(l, T->filter_before);
 		}
 		T->prompt = PROMPT_NONE;
-		tui_dirty();
-		return;
-	}
-	if (a == ACT_ENTER) {
+		break;
+	case ACT_ENTER: {
 		enum prompt_kind kind = T->prompt;
 		char *s = input_utf8();
 
@@ -908,72 +926,70 @@ static void prompt_key(int key, bool fkey)
 			}
 		}
 		free(s);
-		tui_dirty();
-		return;
+		break;
 	}
-	if ((a == ACT_UP || a == ACT_DOWN) && T->prompt == PROMPT_CMD) {
+	case ACT_UP:
+	case ACT_DOWN: {
+		/* History: the ':' prompt only. */
 		int h = T->hpos + (a == ACT_UP ? -1 : 1);
-		if (h >= 0 && h <= T->nhist) {
-			T->hpos = h;
-			T->ilen = 0;
-			if (h < T->nhist) {
-				size_t n = mbstowcs(T->input, T->history[h], INPUT_MAX - 1);
-				T->ilen = n == (size_t)-1 ? 0 : (int)n;
-			}
-			T->icur = T->ilen;
+		if (T->prompt != PROMPT_CMD || h < 0 || h > T->nhist)
+			break;
+		T->hpos = h;
+		T->ilen = 0;
+		if (h < T->nhist) {
+			size_t n = mbstowcs(T->input, T->history[h], INPUT_MAX - 1);
+			T->ilen = n == (size_t)-1 ? 0 : (int)n;
 		}
-		tui_dirty();
-		return;
+		T->icur = T->ilen;
+		break;
 	}
-	if (fkey) {
-		switch (key) {
-		case KEY_LEFT:
-			if (T->icur > 0)
-				T->icur--;
-			break;
-		case KEY_RIGHT:
-			if (T->icur < T->ilen)
-				T->icur++;
-			break;
-		case KEY_HOME:
-			T->icur = 0;
-			break;
-		case KEY_END:
-			T->icur = T->ilen;
-			break;
-		case KEY_BACKSPACE:
-			goto backspace;
-		case KEY_DC:
-			if (T->icur < T->ilen) {
-				wmemmove(T->input + T->icur, T->input + T->icur + 1, (size_t)(T->ilen - T->icur - 1));
-				T->ilen--;
-				prompt_changed();
-			}
-			break;
-		}
-		tui_dirty();
-		return;
-	}
-	if (key == 127 || key == 8) {
-backspace:
+	case ACT_LEFT:
+		if (T->icur > 0)
+			T->icur--;
+		break;
+	case ACT_RIGHT:
+		if (T->icur < T->ilen)
+			T->icur++;
+		break;
+	case ACT_TOP:
+		T->icur = 0;
+		break;
+	case ACT_BOTTOM:
+		T->icur = T->ilen;
+		break;
+	case ACT_ERASE_BACK:
 		if (T->icur > 0) {
 			wmemmove(T->input + T->icur - 1, T->input + T->icur, (size_t)(T->ilen - T->icur));
 			T->icur--;
 			T->ilen--;
 			prompt_changed();
 		} else if (T->ilen == 0) {
+			/* Backspace on an empty line closes the prompt. */
 			prompt_key(27, false);
 			return;
 		}
-	} else if (key == 0x15) { /* Ctrl-U */
+		break;
+	case ACT_ERASE_FWD:
+		if (T->icur < T->ilen) {
+			wmemmove(T->input + T->icur, T->input + T->icur + 1, (size_t)(T->ilen - T->icur - 1));
+			T->ilen--;
+			prompt_changed();
+		}
+		break;
+	case ACT_ERASE_LINE:
 		T->ilen = T->icur = 0;
 		prompt_changed();
-	} else if (key >= 0x20 && key != 0x7f && !(key >= 0x80 && key < 0xa0) && T->ilen < INPUT_MAX - 1 &&
-		   iswprint((wint_t)key)) {
-		wmemmove(T->input + T->icur + 1, T->input + T->icur, (size_t)(T->ilen - T->icur));
-		T->input[T->icur++] = (wchar_t)key;
-		T->ilen++;
-		prompt_changed();
+		break;
+	default:
+		/* Any other printable character is text. */
+		if (!fkey && key >= 0x20 && key != 0x7f && !(key >= 0x80 && key < 0xa0) && T->ilen < INPUT_MAX - 1 &&
+		    iswprint((wint_t)key)) {
+			wmemmove(T->input + T->icur + 1, T->input + T->icur, (size_t)(T->ilen - T->icur));
+			T->input[T->icur++] = (wchar_t)key;
+			T->ilen++;
+			prompt_changed();
+		}
+		break;
 	}
 	tui_dirty();
 }
@@ -1016,7 +1032,10 @@ static void list_key(struct list *l, enum action a, int key, bool fkey)
 			set_status(true, "no row matches");
 		break;
 	case ACT_SORT:
+		/* Only through the columns the screen shows. */
 		l->view->columns(l->state, &ncols);
+		if (ncols > MAX_COLS)
+			ncols = MAX_COLS;
 		list_set_sort(l, l->sort_col + 1 < ncols ? l->sort_col + 1 : -1, l->sort_desc);
 		break;
 	case ACT_SORT_REVERSE:
@@ -1192,8 +1211,9 @@ static void signal_cb(int sig, void *arg)
 		prompt_key(27, false);
 		return;
 	}
+	/* SIGINT 130, SIGHUP 129, SIGTERM 143: as a shell reports a death by the signal. */
 	T->quit = true;
-	T->exit_code = sig == SIGINT ? 130 : 143;
+	T->exit_code = 128 + sig;
 	loop_break(T->loop);
 }
 
@@ -1252,10 +1272,8 @@ int tui_main(struct config *cfg, bool no_color)
 	curses_on = true;
 	util_set_fatal_hook(restore_terminal);
 	atexit(restore_terminal);
-	signal(SIGSEGV, crash_handler);
-	signal(SIGBUS, crash_handler);
-	signal(SIGFPE, crash_handler);
-	signal(SIGABRT, crash_handler);
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
+		signal(crash_signals[i], crash_handler);
 	set_escdelay(25);
 	cbreak();
 	noecho();

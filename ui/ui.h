@@ -111,28 +111,42 @@ void tui_confirm(const char *question, void (*yes)(void *arg), void *arg);
 bool tui_shown_row(size_t pos, size_t *row);
 size_t tui_shown_count(void);
 
-/* ---- keys.c: the key table, which also writes the '?' help ---- */
+/* ---- keys.c: the key table, which both dispatches keys and writes the '?' help ---- */
 
-enum key_scope { SCOPE_GLOBAL, SCOPE_LIST, SCOPE_PAGER, SCOPE_PROMPT };
+enum key_scope { SCOPE_GLOBAL, SCOPE_LIST, SCOPE_PAGER, SCOPE_PROMPT, SCOPE_QUESTION };
 
 enum action {
 	ACT_NONE,
 	ACT_QUIT, ACT_TAB_NEXT, ACT_TAB_PREV, ACT_TAB_N, ACT_PROMPT, ACT_HELP, ACT_REDRAW, ACT_REOPEN,
 	ACT_DOWN, ACT_UP, ACT_PGDN, ACT_PGUP, ACT_TOP, ACT_BOTTOM, ACT_LEFT, ACT_RIGHT,
 	ACT_FILTER, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_SORT, ACT_SORT_REVERSE, ACT_ENTER,
-	ACT_SEARCH, ACT_CANCEL,
+	ACT_SEARCH, ACT_CANCEL, ACT_YES, ACT_ERASE_BACK, ACT_ERASE_FWD, ACT_ERASE_LINE,
 };
 
+#define KEY_CODES_MAX 10
+#define KEY_NAMES_MAX 22 /* the help's Keys column: longer names would be cut */
+
+struct key_code {
+	int key;   /* a codepoint, or an ncurses KEY_* code when fkey */
+	bool fkey;
+	enum action action;
+};
+
+/* One line of the help, and the keys it names: keys_lookup() reads the
+ * codes, the help shows names and help, so a key cannot act unlisted. */
 struct key_binding {
 	enum key_scope scope;
-	const char *names; /* as shown in help: "j, Down" */
-	enum action action;
+	const char *names; /* as shown in help: "j, k, Down, Up" */
 	const char *help;
+	struct key_code codes[KEY_CODES_MAX]; /* up to the first ACT_NONE; none for Ctrl-C (a signal) */
 };
 
-extern const struct key_binding key_table[];
-/* The action of key (a codepoint, or an ncurses KEY_* code when fkey) in scope. */
+extern const struct key_binding key_table[]; /* ends with names NULL */
+/* The action of key (a codepoint, or an ncurses KEY_* code when fkey) in
+ * scope; lists and the pager fall back to the global keys. */
 enum action keys_lookup(enum key_scope scope, int key, bool fkey);
+/* How the help writes a key: "j", "Space", "Ctrl-F", "PgDn", "Shift-Tab". */
+const char *keys_name(int key, bool fkey, char *buf, size_t len);
 /* The help list: a view over the key table (and each plugin's own keys). */
 extern const struct view keys_help_view;
 const char *keys_scope_name(enum key_scope scope);
@@ -155,12 +169,18 @@ struct list {
 	bool sort_desc;
 	char *filter;      /* NULL: no filter */
 	char *search;      /* last '/' pattern, for n/N */
+	struct cell *cells; /* room for every column of the view, for row() */
+	int ncells;
 };
 
 void list_init(struct list *l, const struct view *view, void *state);
 void list_free(struct list *l);
 /* Row number in the model of position pos (< l->shown). */
 size_t list_row(const struct list *l, size_t pos);
+/* The cells of model row (the view's row() into the list's own buffer,
+ * which has room for all of the view's columns, however many the screen
+ * shows). Valid until the next call on l. */
+const struct cell *list_cells(const struct list *l, size_t row);
 /* Re-reads row_count (after poll() said the rows changed), keeping the filter and sort. */
 void list_refresh(struct list *l);
 /* Keeps rows whose cells contain pattern (case-insensitive); "" or NULL clears. */

@@ -40,6 +40,7 @@ expect_match "plugin_help_lists_verbs" "flush \(--prefix P\|--match GLOB\|--all\
 expect_match "plugin_help_lists_options" "--dry-run +only print" "$OUT"
 run "$MAILOPS" help cache
 expect_eq "help_plugin_word_same_as_option" "$("$MAILOPS" cache --help)" "$OUT"
+expect_match "plugin_help_usage_brackets_balanced" '^Usage: mailops \[GLOBAL\] cache \[VERB\] \[ARGS\]$' "$OUT"
 
 # Verbs not built yet: exit 70 with "not implemented", nothing on stdout.
 while read -r args; do
@@ -87,6 +88,20 @@ MAILOPS_CONFIG=$TMP/a.conf run "$MAILOPS" -o tsv config show aliases.lock_wait_m
 expect_eq "config_env_used" "aliases	lock_wait_ms	2500	10000	true" "$(printf '%s\n' "$OUT" | tail -1)"
 run "$MAILOPS" -o tsv config show --changed -c "$TMP/a.conf"
 expect_eq "config_changed_only" 2 "$(printf '%s\n' "$OUT" | wc -l)"
+# An unknown section or key: exit 64 before any output (no header line).
+for args in "config show nosuch" "-o tsv config show nosuch" "-o tsv config show aliases.nosuch" \
+	"-o tsv config show --changed nosuch"; do
+	# shellcheck disable=SC2086
+	run "$MAILOPS" $args
+	if [ "$RC" = 64 ] && [ -z "$OUT" ] && [ "$ERR" = "mailops: no such config section or key: ${args##* }" ]; then
+		ok "config_show_unknown_exits_64_silently: $args"
+	else
+		not_ok "config_show_unknown_exits_64_silently: $args" "exit $RC" "stdout: $OUT" "stderr: $ERR"
+	fi
+done
+run "$MAILOPS" -o tsv config show aliases
+expect_eq "config_show_section_exits_0" 0 "$RC"
+expect_nomatch "config_show_section_only_its_keys" $'^(cache|callahead)\t' "$OUT"
 printf '[aliases]\n\nlock_wait = 5\n' >"$TMP/b.conf"
 expect_rc "config_unknown_key_exits_78" 78 "$MAILOPS" -c "$TMP/b.conf" config
 expect_match "config_error_names_file_and_line" "^mailops: $TMP/b.conf:3: .*lock_wait" "$ERR"

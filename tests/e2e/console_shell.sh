@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console shell driven in tmux: tab bar, digit and Tab keys, '?' help
 # with its filter, ':help' into the pager, usage errors in the status line,
-# a live resize to 60x20 and back, 200x50, and q leaving the terminal sane.
+# a live resize to 60x20 and back, 200x50, and q leaving the terminal sane;
+# long ':' input, Ctrl-C (cancels, else quits), SIGTERM/SIGHUP/SIGQUIT.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../console.sh"
 
@@ -115,5 +116,76 @@ pid=$(pgrep -n -f "^$MAILOPS")
 kill -TERM "$pid"
 expect_screen "sigterm_exits_143" '^EXIT=143$'
 expect_screen "sigterm_restores_terminal" '^icanon echo ?$'
+expect_eq "sigterm_leaves_alternate_screen" "0 1 0" "$(tm display -p -t t '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag}')"
+
+# A ':' line longer than the screen: the window follows the cursor, the
+# text before it is marked cut, and Home shows the start again.
+console_stop
+console_start 80 24
+console_run -c "$TMP/shell.conf"
+expect_screen "console_open_for_long_prompt" 'none.db: no such file'
+long="$(printf 'a%.0s' $(seq 1 105))TAIL_67890"
+keys :
+keys_literal "$long"
+expect_screen "long_prompt_shows_tail_at_cursor" '^:…a+TAIL_67890 *$'
+expect_eq "long_prompt_cursor_on_screen" 78 "$(tm display -p -t t '#{cursor_x}')"
+keys Home
+expect_screen "long_prompt_home_shows_start" '^:a{78}…$'
+expect_eq "long_prompt_home_cursor_at_start" 1 "$(tm display -p -t t '#{cursor_x}')"
+keys End BSpace
+expect_screen "long_prompt_end_edits_tail" '^:…a+TAIL_6789 *$'
+keys Escape
+
+# Ctrl-C cancels what is open (a prompt, a filter being typed); with
+# nothing open it quits with 130, the terminal restored.
+keys :
+keys_literal 'help'
+expect_screen "prompt_open_before_ctrl_c" '^:help$'
+keys C-c
+expect_no_screen "ctrl_c_cancels_prompt" '^:help'
+expect_no_screen "ctrl_c_in_prompt_does_not_quit" '^EXIT='
+expect_screen "console_still_open_after_ctrl_c" 'none.db: no such file'
+keys '?' / ; keys_literal pager ; keys Enter
+expect_screen "help_filter_kept_before_ctrl_c" 'filter: pager'
+keys / ; keys_literal zzz
+expect_screen "filter_prompt_open_before_ctrl_c" '^/zzz'
+keys C-c
+expect_screen "ctrl_c_restores_filter" 'filter: pager'
+expect_no_screen "ctrl_c_in_filter_does_not_quit" '^EXIT='
+# The help names Ctrl-C, and the keys that used to act unlisted.
+keys / C-u ; keys_literal Ctrl ; keys Enter
+expect_screen "help_lists_ctrl_c" 'Ctrl-C +everywhere +cancel the prompt or question'
+expect_screen "help_lists_ctrl_f" 'PgDn, Space, Ctrl-F +lists'
+keys / C-u ; keys_literal Enter ; keys Enter
+expect_screen "help_lists_enter_in_pager" 'j, k, Down, Up, Enter +pager'
+keys q
+keys C-c
+expect_screen "ctrl_c_with_nothing_open_exits_130" '^EXIT=130$'
+expect_screen "ctrl_c_restores_terminal" '^icanon echo ?$'
+
+# SIGHUP (the terminal went away): 129, as a shell reports it.
+console_stop
+console_start 80 24
+console_run ""
+expect_screen "console_open_for_sighup" 'mailops ?$'
+kill -HUP "$(pgrep -n -f "^$MAILOPS")"
+expect_screen "sighup_exits_129" '^EXIT=129$'
+expect_screen "sighup_restores_terminal" '^icanon echo ?$'
+expect_eq "sighup_leaves_alternate_screen" "0 1 0" "$(tm display -p -t t '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag}')"
+
+# SIGQUIT (Ctrl-\) dumps core by default: the terminal is restored first.
+# No core file is written (ulimit -c 0) in the test's directory.
+console_stop
+console_start 80 24
+keys_literal 'ulimit -c 0'
+keys Enter
+console_run ""
+expect_screen "console_open_for_sigquit" 'mailops ?$'
+kill -QUIT "$(pgrep -n -f "^$MAILOPS")"
+expect_screen "sigquit_dies_by_the_signal" '^EXIT=131$'
+# bash itself resets the modes of a job killed by a signal; what only
+# endwin() undoes is the alternate screen, the hidden cursor and the keypad.
+expect_eq "sigquit_leaves_alternate_screen" "0 1 0" "$(tm display -p -t t '#{alternate_on} #{cursor_flag} #{keypad_cursor_flag}')"
+expect_screen "sigquit_restores_terminal" '^icanon echo ?$'
 
 done_testing

@@ -165,6 +165,56 @@ static void test_list_move_clamps(void **state)
 	list_free(&l);
 }
 
+/* A view wider than the console draws (40 columns; the screen shows 32):
+ * row() fills every cell it has, and the list must have room for them. */
+#define WIDE 40
+static struct column wide_columns[WIDE];
+
+static const struct column *w_cols(void *s, int *n)
+{
+	(void)s;
+	*n = WIDE;
+	return wide_columns;
+}
+
+static size_t w_count(void *s)
+{
+	(void)s;
+	return 3;
+}
+
+/* Rows 0..2: numbers in every column but the last, whose text is "hay"
+ * except on row 1 ("needle"). */
+static void w_row(void *s, size_t i, struct cell *cells)
+{
+	(void)s;
+	for (int c = 0; c < WIDE - 1; c++)
+		cells[c] = cell_num(1000 + c);
+	cells[WIDE - 1] = cell_str(i == 1 ? "needle" : "hay");
+}
+
+static const struct view wview = { .columns = w_cols, .row_count = w_count, .row = w_row };
+
+static void test_list_view_wider_than_screen(void **state)
+{
+	struct list l;
+
+	(void)state;
+	for (int c = 0; c < WIDE; c++)
+		wide_columns[c] = (struct column){ "c", "C", c == WIDE - 1 ? COL_TEXT : COL_INT, 4, 0 };
+	list_init(&l, &wview, NULL);
+	assert_int_equal(l.ncells, WIDE);
+	assert_int_equal(list_cells(&l, 1)[WIDE - 1].len, 6);
+	list_set_filter(&l, "NEEDLE");
+	assert_int_equal(l.shown, 1);
+	assert_int_equal(list_row(&l, 0), 1);
+	list_set_filter(&l, NULL);
+	list_set_sort(&l, WIDE - 1, true);
+	assert_int_equal(l.shown, 3);
+	assert_int_equal(list_row(&l, 0), 1);
+	list_free(&l);
+}
+
 static void test_pager_sanitises_and_expands_tabs(void **state)
 {
 	struct pager p;
@@ -212,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_list_sort_text_is_stable),
 		cmocka_unit_test(test_list_find_wraps),
 		cmocka_unit_test(test_list_move_clamps),
+		cmocka_unit_test(test_list_view_wider_than_screen),
 		cmocka_unit_test(test_pager_sanitises_and_expands_tabs),
 		cmocka_unit_test(test_pager_scroll_and_find),
 	};
