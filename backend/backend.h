@@ -710,6 +710,7 @@ struct smtp_end {
 	bool failed;          /* connect, banner, EHLO, TLS, timeout, reset, garbage, 421 */
 	bool refused;         /* the server refused us with a 5xx (banner, EHLO/HELO) */
 	int code;             /* the reply that ended it, 0 for none */
+	const char *dsn;      /* its enhanced status code, "" for none */
 	const char *why;
 	const char *transcript;
 	size_t transcript_len;

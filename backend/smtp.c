@@ -190,6 +190,7 @@ struct smtp_sess {
 	/* the end */
 	bool failed, refused;
 	int end_code;
+	char end_dsn[16];
 	char why[512];
 	bool in_cb;          /* a callback of ours runs: finishing waits */
 	bool finish_pending;
@@ -286,6 +287,8 @@ static void fail(struct smtp_sess *s, int code, bool refused, const char *fmt, .
 		s->failed = true;
 		s->refused = refused;
 		s->end_code = code;
+		/* fail() with a code runs while that reply is the current one */
+		snprintf(s->end_dsn, sizeof(s->end_dsn), "%s", code != 0 ? s->reply.dsn : "");
 		va_start(ap, fmt);
 		vsnprintf(s->why, sizeof(s->why), fmt, ap);
 		va_end(ap);
@@ -865,6 +868,7 @@ static void finish(struct smtp_sess *s)
 		.failed = s->failed,
 		.refused = s->refused,
 		.code = s->end_code,
+		.dsn = s->end_dsn,
 		.why = s->failed ? s->why : NULL,
 		.transcript = s->o.transcript ? s->transcript.data : NULL,
 		.transcript_len = s->transcript.len,

@@ -60,14 +60,18 @@ struct check {
 	long long rttl, dttl;
 	/* the probe */
 	struct dns_query *dq;
+	bool via_host; /* a configured server or a route, not the domain's MX */
 	struct dns_target t[DNS_MAX_TARGETS];
 	size_t nt, ti;
 	char why[512];
 	int why_code;
+	char why_dsn[16];
 	bool refused;
 	struct loop_timer *deadline;
 	struct check *wnext; /* waiting for a session slot */
 };
+
+enum { SESSION_QUEUE = 4 };
 
 /* An address:port we talk to, with its sessions. */
 struct sess_ctx;
@@ -515,6 +519,12 @@ static void dns_answer(void *arg, const struct dns_mx_result *r)
 	c->dq = NULL;
 	if (c->phase == PH_DONE)
 		return;
+	if (c->via_host && (r->status == DNS_NXDOMAIN || r->status == DNS_NOADDR)) {
+		/* About the configured server's name, not the recipient's domain. */
+		set_answer(c, CA_ERROR, SRC_PROBE, 0, "", r->why, strlen(r->why));
+		check_done(c);
+		return;
+	}
 	switch (r->status) {
 	case DNS_NXDOMAIN:
 		set_answer(c, CA_NO_DOMAIN, SRC_PROBE, 0, "", "no such domain (NXDOMAIN)", 25);
@@ -629,8 +639,9 @@ static void on_end(void *arg, const struct smtp_end *end)
 		}
 		if (end->failed) {
 			/* This server could not answer: the next MX. */
-			snprintf(c->why, sizeof(c->why), "%s [%s]: %s", sc->t.host, sc->t.ip, end->why);
+			snprintf(c->why, sizeof(c->why), "%s", end->why);
 			c->why_code = end->code;
+			snprintf(c->why_dsn, sizeof(c->why_dsn), "%s", end->dsn != NULL ? end->dsn : "");
 			c->refused = end->refused;
 			snprintf(c->server, sizeof(c->server), "%s [%s]", sc->t.host, sc->t.ip);
 			snprintf(c->host, sizeof(c->host), "%s", sc->t.host);
@@ -673,8 +684,9 @@ static void server_pump(struct engine *e, struct server *srv)
 				least = p;
 			}
 		}
-		/* A new session when the others are busy and the limit allows. */
-		if ((use == NULL || least > 0) && srv->ns < (size_t)e->per_server)
+		/* Another session when each has a few recipients waiting and the
+		 * limit allows: one pipelining session takes many at once. */
+		if ((use == NULL || least >= SESSION_QUEUE) && srv->ns < (size_t)e->per_server)
 			use = new_session(e, srv, &c->t[c->ti]);
 		if (use == NULL)
 			return;
@@ -717,6 +729,7 @@ static void start_smtp(struct check *c)
 			check_done(c);
 			return;
 		}
+		c->via_host = srv != NULL;
 		if (srv != NULL) {
 			char host[256];
 			int port = split_hostport(srv, e->cfg->callahead.mx_port, host, sizeof(host));
@@ -729,7 +742,7 @@ static void start_smtp(struct check *c)
 	}
 	if (c->ti >= c->nt) {
 		/* Every address tried: the last reason. */
-		set_answer(c, CA_TEMPFAIL, SRC_PROBE, c->why_code, "", c->why, strlen(c->why));
+		set_answer(c, CA_TEMPFAIL, SRC_PROBE, c->why_code, c->why_dsn, c->why, strlen(c->why));
 		check_done(c);
 		return;
 	}
