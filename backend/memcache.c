@@ -521,9 +521,9 @@ void mc_schema_value(const char *state, int code, const char *dsn, long long whe
 	/* One line: a multi-line reply's lines joined by a blank, controls escaped. */
 	size_t mark = out->len;
 	for (size_t i = 0; i < textlen;) {
-		size_t n = strcspn(text + i, "\n\r\t");
-		if (n > textlen - i)
-			n = textlen - i;
+		size_t n = 0;
+		while (i + n < textlen && text[i + n] != '\n' && text[i + n] != '\r' && text[i + n] != '\t')
+			n++;
 		sanitize_buf(out, text + i, n, SAN_LINE);
 		i += n;
 		if (i < textlen) {

@@ -97,7 +97,7 @@ int smtp_reply_line(struct smtp_reply *r, const char *line, size_t len, char *wh
 {
 	if (len < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]) ||
 	    (len > 3 && line[3] != ' ' && line[3] != '-')) {
-		errf(why, whylen, -1, "not an SMTP reply: \"%.60s\"", line);
+		errf(why, whylen, -1, "not an SMTP reply: \"%.*s\"", (int)(len < 60 ? len : 60), line);
 		return -1;
 	}
 	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
