@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,7 +232,7 @@ static void db_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 }
 
 /* Names the group that may read path, for a permission error. */
-static int perm_error(const char *path, char *err, size_t errlen)
+int aliasdb_perm_error(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -255,7 +256,9 @@ static int perm_error(const char *path, char *err, size_t errlen)
 
 /*
  * Opens path read-only and takes a shared flock on that descriptor, retrying
- * for wait_ms. Returns the fd, or -1 with *code and err set.
+ * for wait_ms. Returns the fd, or -1 with *code and err set. *st is the
+ * file as it is under the lock: a rebuild that rewrote it in place while
+ * we waited has changed its size and mtime since open().
  */
 static int lock_shared(const char *path, int wait_ms, struct stat *st, int *code, char *err, size_t errlen)
 {
@@ -264,7 +267,7 @@ static int lock_shared(const char *path, int wait_ms, struct stat *st, int *code
 
 	if (fd < 0) {
 		if (errno == EACCES)
-			*code = perm_error(path, err, errlen);
+			*code = aliasdb_perm_error(path, err, errlen);
 		else if (errno == ENOENT)
 			*code = errf(err, errlen, EXIT_NOINPUT, "%s: no such file", path);
 		else
@@ -278,8 +281,14 @@ static int lock_shared(const char *path, int wait_ms, struct stat *st, int *code
 	}
 	int64_t deadline = util_now_ms() + wait_ms;
 	for (;;) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+				*code = errf(err, errlen, EXIT_DATAERR, "%s: not a regular file", path);
+				close(fd);
+				return -1;
+			}
 			return fd;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			*code = errf(err, errlen, EXIT_SOFTWARE, "%s: flock: %s", path, strerror(errno));
 			close(fd);
@@ -322,7 +331,7 @@ static int db_open_error(const char *path, int rc, char *err, size_t errlen)
 	case ENOENT:
 		return errf(err, errlen, EXIT_NOINPUT, "%s: no such file", path);
 	case EACCES:
-		return perm_error(path, err, errlen);
+		return aliasdb_perm_error(path, err, errlen);
 	case EINVAL:
 	case DB_OLD_VERSION:
 		return errf(err, errlen, EXIT_DATAERR, "%s: not a Berkeley DB hash or btree file (or corrupt)", path);
@@ -349,7 +358,9 @@ struct aliasdb_reader {
 	char *path;
 	int fd;       /* holds the shared flock */
 	pid_t pid;    /* the child reading the db, or -1 */
-	int in;       /* the pipe from it */
+	int in;       /* the pipe from it; spooled: closed by the child's exit only */
+	int spool;    /* spooled: the memfd the child writes into, else -1 */
+	off_t spool_off, punched;
 	char *buf;
 	size_t off, len, cap;
 	bool eof, finished;
@@ -445,7 +456,7 @@ enum { BULK_SIZE = 4 * 1024 * 1024, BULK_MAX = 256 * 1024 * 1024 };
 
 /* The child: open, check, stream. Never returns. key == NULL: the whole db. */
 static void __attribute__((noreturn)) child_main(int wfd, const char *path, uint64_t dev, uint64_t ino,
-						 const char *key, size_t klen)
+						 size_t max_records, const char *key, size_t klen)
 {
 	static struct cout cout;
 	struct cout *out = &cout;
@@ -454,6 +465,7 @@ static void __attribute__((noreturn)) child_main(int wfd, const char *path, uint
 	DBTYPE type;
 	struct stat st;
 	char err[512];
+	size_t records = 0;
 	int rc;
 
 	out->fd = wfd;
@@ -548,6 +560,14 @@ static void __attribute__((noreturn)) child_main(int wfd, const char *path, uint
 			DB_MULTIPLE_KEY_NEXT(pos, &bulk, kp, kl, vp, vl);
 			if (pos == NULL)
 				break;
+			/* The parent counts too, but a spool is not drained while
+			 * the console is stopped: an endless scan must end here. */
+			if (++records > max_records) {
+				snprintf(err, sizeof(err),
+					 "%s: corrupt database: more records than the file can hold (its pages loop)", path);
+				child_error(out, EXIT_DATAERR, err);
+				goto out;
+			}
 			child_record(out, kp, kl, vp, vl);
 		}
 	}
@@ -576,8 +596,10 @@ void aliasdb_reader_close(struct aliasdb_reader *r)
 	reader_kill(r);
 	if (r->in >= 0)
 		close(r->in);
+	if (r->spool >= 0)
+		close(r->spool);
 	if (r->fd >= 0)
-		close(r->fd); /* releases the lock */
+		close(r->fd);
 	free(r->buf);
 	free(r->path);
 	free(r);
@@ -602,6 +624,47 @@ static int reader_died(struct aliasdb_reader *r, char *err, size_t errlen)
 		    r->path, r->path);
 }
 
+/* What the spool has beyond what was read; when nothing, looks again every
+ * few ms for up to wait_ms (the child writes to the spool, not to the pipe,
+ * whose end only says the child is gone). Same returns as below. */
+static int spool_fill(struct aliasdb_reader *r, int wait_ms)
+{
+	int64_t deadline = util_now_ms() + wait_ms;
+	bool gone = false;
+
+	for (;;) {
+		ssize_t got = pread(r->spool, r->buf + r->len, r->cap - r->len, r->spool_off);
+		if (got < 0)
+			return errno == EINTR ? 0 : -1;
+		if (got > 0) {
+			r->spool_off += got;
+			r->len += (size_t)got;
+			r->last_data = util_now_ms();
+			/* What was read needs no memory any more. */
+			off_t done = r->spool_off & ~(off_t)((1 << 22) - 1);
+			if (done - r->punched >= (off_t)1 << 23) {
+				fallocate(r->spool, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r->punched,
+					  done - r->punched);
+				r->punched = done;
+			}
+			return 1;
+		}
+		if (gone)
+			break; /* all it wrote was read */
+		int64_t left = deadline - util_now_ms();
+		struct pollfd pfd = { .fd = r->in, .events = POLLIN };
+		int n = poll(&pfd, 1, left <= 0 ? 0 : left < 2 ? (int)left : 2);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			gone = true; /* read once more: its last writes are in the spool */
+		else if (left <= 0)
+			return 0;
+	}
+	r->eof = true;
+	return -1;
+}
+
 /*
  * Reads what the pipe has, waiting up to wait_ms for the first byte.
  * Returns 1 when bytes came, 0 when none did in time, -1 at the end.
@@ -623,6 +686,8 @@ static int reader_fill(struct aliasdb_reader *r, int wait_ms)
 		r->cap = r->cap != 0 ? r->cap * 2 : 1 << 20;
 		r->buf = xrealloc(r->buf, r->cap);
 	}
+	if (r->spool >= 0)
+		return spool_fill(r, wait_ms);
 	int n = poll(&pfd, 1, wait_ms);
 	if (n < 0 && errno != EINTR)
 		return -1;
@@ -729,9 +794,16 @@ static int reader_next(struct aliasdb_reader *r, struct msg *m, int wait_ms, cha
 	}
 }
 
-/* Opens the lock and starts the child; key != NULL for one look-up. */
+/*
+ * Opens the lock and starts the child; key != NULL for one look-up. The
+ * child inherits the locked descriptor and the parent closes its own, so
+ * the lock lasts exactly as long as the child. spool: the child writes into
+ * a memfd rather than a pipe, never waits for the parent, and so releases
+ * the lock when its read is done, however slowly (or not at all, when the
+ * console is stopped) the parent takes the records.
+ */
 static int reader_start(const char *path, int lock_wait_ms, struct alias_map *info, const char *key, size_t klen,
-			struct aliasdb_reader **out, char *err, size_t errlen)
+			bool spool, struct aliasdb_reader **out, char *err, size_t errlen)
 {
 	struct aliasdb_reader *r = xcalloc(1, sizeof(*r));
 	struct stat st;
@@ -742,6 +814,7 @@ static int reader_start(const char *path, int lock_wait_ms, struct alias_map *in
 	r->info = info;
 	r->pid = -1;
 	r->in = -1;
+	r->spool = -1;
 	r->fd = lock_shared(path, lock_wait_ms, &st, &code, err, errlen);
 	if (r->fd < 0)
 		goto fail;
@@ -754,8 +827,15 @@ static int reader_start(const char *path, int lock_wait_ms, struct alias_map *in
 		code = errf(err, errlen, EXIT_SOFTWARE, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	if (spool && (r->spool = memfd_create("mailops-aliases", MFD_CLOEXEC)) < 0) {
+		code = errf(err, errlen, EXIT_SOFTWARE, "memfd_create: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
 	/* A larger pipe: fewer switches between the two processes. */
-	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
+	if (!spool)
+		fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
 	fflush(NULL);
 	r->pid = fork();
 	if (r->pid < 0) {
@@ -767,13 +847,24 @@ static int reader_start(const char *path, int lock_wait_ms, struct alias_map *in
 	if (r->pid == 0) {
 		close(pfd[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* Ctrl-Z stops the console's process group: the reader must
+		 * finish (and release the lock) all the same. */
+		signal(SIGTSTP, SIG_IGN);
+		signal(SIGTTIN, SIG_IGN);
+		signal(SIGTTOU, SIG_IGN);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		/* Nothing of libdb's dying words on the user's terminal. */
 		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (devnull >= 0)
 			dup2(devnull, STDERR_FILENO);
-		child_main(pfd[1], path, r->dev, r->ino, key, klen);
+		child_main(spool ? r->spool : pfd[1], path, r->dev, r->ino, r->max_records, key, klen);
 	}
 	close(pfd[1]);
+	/* The child holds the lock from here on (same open file description). */
+	close(r->fd);
+	r->fd = -1;
 	r->in = pfd[0];
 	r->last_data = util_now_ms();
 	/* The first answer: the type, or why not. */
@@ -803,27 +894,33 @@ fail:
 	return code;
 }
 
-static int reader_open_once(const char *path, int lock_wait_ms, struct alias_map *info,
-			    struct aliasdb_reader **out, char *err, size_t errlen)
-{
-	return reader_start(path, lock_wait_ms, info, NULL, 0, out, err, errlen);
-}
-
 /* A rebuild renames the new file over the old one: the file locked and the
  * file opened can differ for a moment. Open again then, within the wait. */
-int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *info, struct aliasdb_reader **out,
-			char *err, size_t errlen)
+static int reader_open(const char *path, int lock_wait_ms, struct alias_map *info, bool spool,
+		       struct aliasdb_reader **out, char *err, size_t errlen)
 {
 	int64_t deadline = util_now_ms() + lock_wait_ms;
 
 	for (;;) {
 		int64_t left = deadline - util_now_ms();
-		int code = reader_open_once(path, left > 0 ? (int)left : 0, info, out, err, errlen);
+		int code = reader_start(path, left > 0 ? (int)left : 0, info, NULL, 0, spool, out, err, errlen);
 		if (code != EXIT_TEMPFAIL || strstr(err, "replaced while opening") == NULL || util_now_ms() >= deadline)
 			return code;
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+}
+
+int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *info, struct aliasdb_reader **out,
+			char *err, size_t errlen)
+{
+	return reader_open(path, lock_wait_ms, info, false, out, err, errlen);
+}
+
+int aliasdb_reader_open_spooled(const char *path, int lock_wait_ms, struct alias_map *info,
+				struct aliasdb_reader **out, char *err, size_t errlen)
+{
+	return reader_open(path, lock_wait_ms, info, true, out, err, errlen);
 }
 
 /* Strips exactly one trailing NUL. */
@@ -989,7 +1086,7 @@ int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, 
 	tmp = xasprintf("%s.mailops.XXXXXX", db_path);
 	tfd = mkstemp(tmp);
 	if (tfd < 0) {
-		code = errno == EACCES ? perm_error(db_path, err, errlen)
+		code = errno == EACCES ? aliasdb_perm_error(db_path, err, errlen)
 				       : errf(err, errlen, EXIT_NOINPUT, "%s: cannot create: %s", tmp, strerror(errno));
 		free(tmp);
 		return code;
@@ -1074,7 +1171,7 @@ int aliasdb_build(const struct alias_map *m, const char *db_path, bool postfix, 
 		chmod(tmp, old.st_mode & 07777);
 	}
 	if (rename(tmp, db_path) != 0) {
-		code = errno == EACCES ? perm_error(db_path, err, errlen)
+		code = errno == EACCES ? aliasdb_perm_error(db_path, err, errlen)
 				       : errf(err, errlen, EXIT_SOFTWARE, "rename %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -1134,7 +1231,7 @@ int aliasdb_get(const char *path, int lock_wait_ms, const char *name, size_t len
 	buf_init(&b);
 	for (;;) {
 		int64_t left = deadline - util_now_ms();
-		*code = reader_start(path, left > 0 ? (int)left : 0, NULL, key, len, &r, err, errlen);
+		*code = reader_start(path, left > 0 ? (int)left : 0, NULL, key, len, false, &r, err, errlen);
 		if (*code != EXIT_TEMPFAIL || strstr(err, "replaced while opening") == NULL || util_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
@@ -1188,6 +1285,60 @@ static char *map_path(const char *spec, size_t n)
 	return len > 0 && p[0] == '/' ? xstrndup(p, len) : NULL;
 }
 
+/*
+ * The value of a main.cf parameter as Postfix reads it: logical lines (a
+ * line starting with whitespace continues the one before, joined with a
+ * space; comment lines skipped), the last definition winning. malloc'd or
+ * NULL.
+ */
+static char *postfix_param(FILE *f, const char *name)
+{
+	struct buf logical;
+	char *value = NULL;
+	char *line = NULL;
+	size_t cap = 0, nl = strlen(name);
+	ssize_t len;
+	bool more = true;
+
+	buf_init(&logical);
+	while (more) {
+		len = getline(&line, &cap, f);
+		more = len >= 0;
+		if (more) {
+			line[strcspn(line, "\r\n")] = '\0';
+			const char *q = line + strspn(line, " \t");
+			if (*q == '#' || *q == '\0')
+				continue;
+			if (q != line && logical.len > 0) {
+				buf_addc(&logical, ' ');
+				buf_adds(&logical, q);
+				continue;
+			}
+		}
+		/* A logical line is complete: is it name = value? */
+		if (logical.len > 0) {
+			buf_addc(&logical, '\0');
+			char *p = logical.data;
+			if (strncmp(p, name, nl) == 0) {
+				p += nl;
+				while (*p == ' ' || *p == '\t')
+					p++;
+				if (*p == '=') {
+					p++;
+					free(value);
+					value = xstrdup(p + strspn(p, " \t"));
+				}
+			}
+			buf_reset(&logical);
+		}
+		if (more && line[0] != ' ' && line[0] != '\t')
+			buf_adds(&logical, line);
+	}
+	free(line);
+	buf_free(&logical);
+	return value;
+}
+
 char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf)
 {
 	char line[4096];
@@ -1208,27 +1359,17 @@ char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf)
 		fclose(f);
 	}
 	if (found == NULL && postfix_main_cf != NULL && (f = fopen(postfix_main_cf, "r")) != NULL) {
-		while (found == NULL && fgets(line, sizeof(line), f) != NULL) {
-			char *p = line;
-			if (strncmp(p, "alias_maps", 10) != 0)
-				continue;
-			p += 10;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p != '=')
-				continue;
-			p++;
-			line[strcspn(line, "\r\n")] = '\0';
-			while (found == NULL && *p != '\0') {
-				while (*p == ' ' || *p == '\t' || *p == ',')
-					p++;
-				size_t n = strcspn(p, ", \t");
-				if (n > 0 && (strncmp(p, "hash:", 5) == 0 || strncmp(p, "btree:", 6) == 0))
-					found = map_path(p, n);
-				p += n;
-			}
-		}
+		char *value = postfix_param(f, "alias_maps");
 		fclose(f);
+		for (char *p = value; p != NULL && found == NULL && *p != '\0';) {
+			while (*p == ' ' || *p == '\t' || *p == ',')
+				p++;
+			size_t n = strcspn(p, ", \t");
+			if (n > 0 && (strncmp(p, "hash:", 5) == 0 || strncmp(p, "btree:", 6) == 0))
+				found = map_path(p, n);
+			p += n;
+		}
+		free(value);
 	}
 	if (found == NULL)
 		found = xstrdup("/etc/aliases");

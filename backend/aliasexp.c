@@ -131,51 +131,45 @@ static bool domain_is_local(const char *domain, const char *locals)
 	return false;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void read_users(struct alias_env *env)
-{
-	struct passwd *pw;
-	size_t cap = 0;
-
-	env->users_read = true;
-	setpwent();
-	while ((pw = getpwent()) != NULL) {
-		if (env->nusers == cap) {
-			cap = cap != 0 ? cap * 2 : 64;
-			env->users = xrealloc(env->users, cap * sizeof(char *));
-		}
-		env->users[env->nusers++] = xstrdup(pw->pw_name);
-	}
-	endpwent();
-	qsort(env->users, env->nusers, sizeof(char *), str_cmp);
-}
-
 void alias_env_free(struct alias_env *env)
 {
-	for (size_t i = 0; i < env->nusers; i++)
-		free(env->users[i]);
-	free(env->users);
+	if (env->users != NULL) {
+		aliasmap_free(env->users);
+		free(env->users);
+	}
 	env->users = NULL;
-	env->nusers = 0;
-	env->users_read = false;
 }
 
-/* As sendmail's local mailer finds a user: the name, else lower-cased. */
+/* getpwnam(name), remembered. */
+static bool passwd_has(struct alias_map *cache, const char *name)
+{
+	size_t n = strlen(name);
+	const struct alias_ent *e = aliasmap_get(cache, name, n);
+
+	if (e == NULL) {
+		bool yes = getpwnam(name) != NULL;
+		aliasmap_add(cache, name, n, yes ? "y" : "n", 1, 0);
+		return yes;
+	}
+	return aliasmap_val(cache, e)[0] == 'y';
+}
+
+/* As sendmail's local mailer finds a user: getpwnam() of the name, else
+ * of it lower-cased. By name, never by enumerating: LDAP and sssd users
+ * are often not listed by getpwent(). */
 static bool user_exists(const struct alias_env *cenv, const char *name)
 {
 	struct alias_env *env = (struct alias_env *)cenv; /* the cache only */
 
-	if (!env->users_read)
-		read_users(env);
-	if (bsearch(&name, env->users, env->nusers, sizeof(char *), str_cmp) != NULL)
+	if (env->users == NULL) {
+		env->users = xcalloc(1, sizeof(*env->users));
+		aliasmap_init(env->users);
+	}
+	if (passwd_has(env->users, name))
 		return true;
 	char *l = xstrdup(name);
 	lower(l);
-	bool ok = bsearch(&l, env->users, env->nusers, sizeof(char *), str_cmp) != NULL;
+	bool ok = strcmp(l, name) != 0 && passwd_has(env->users, l);
 	free(l);
 	return ok;
 }
@@ -375,15 +369,25 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		char *at = strrchr(local, '@');
 		bool remote = false;
 		char *vkey = NULL;
+		const struct alias_ent *catchall = NULL;
+		struct alias_map *catchall_in = NULL;
 
 		/* A whole address may be a key of a virtual map (Postfix
-		 * virtual_alias_maps, sendmail's virtusertable): that first. */
+		 * virtual_alias_maps, sendmail's virtusertable): that first,
+		 * then the domain's catch-all "@domain". */
 		if (at != NULL && !backslash) {
 			char *full = xstrdup(local);
 			lower(full);
 			for (size_t i = 0; i < w->env->nextra && vkey == NULL; i++)
 				if (aliasmap_lookup(w->env->extra[i], full, strlen(full)) != NULL)
 					vkey = full;
+			for (size_t i = 0; i < w->env->nextra && vkey == NULL; i++) {
+				const char *dom = strrchr(full, '@');
+				if ((catchall = aliasmap_lookup(w->env->extra[i], dom, strlen(dom))) != NULL) {
+					catchall_in = w->env->extra[i];
+					vkey = full;
+				}
+			}
 			if (vkey == NULL)
 				free(full);
 		}
@@ -410,9 +414,14 @@ static void walk_target(struct walk *w, const char *target, int depth)
 		/* "a: a, b": a self-reference is delivered to the local
 		 * mailbox a, not looped (sendmail's QSELFREF). */
 		bool selfref = w->depth > 0 && strcmp(w->stack[w->depth - 1], key) == 0;
-		const struct alias_ent *e = backslash || selfref ? NULL : find(w->env, key, &in);
+		const struct alias_ent *e = backslash || selfref ? NULL
+					    : catchall != NULL ? (in = catchall_in, catchall)
+							       : find(w->env, key, &in);
 		if (e != NULL) {
 			node = add_node(w->tree, depth, AK_ALIAS, t);
+			if (catchall != NULL)
+				set_note(node, AF_NONE, "catch-all %.*s", (int)catchall->klen,
+					 aliasmap_key(catchall_in, catchall));
 			for (int i = 0; i < w->depth; i++) {
 				if (strcmp(w->stack[i], key) == 0) {
 					set_note(node, AF_LOOP, "aliasing/forwarding loop broken");
@@ -430,13 +439,19 @@ static void walk_target(struct walk *w, const char *target, int depth)
 				free(t);
 				return;
 			}
-			/* owner-X receives X's errors: show it beside X. */
+			/* owner-X receives X's errors and X-request the requests
+			 * to join or leave (sendmail's conventions): beside X. */
 			char *owner = xasprintf("owner-%s", key);
+			char *request = xasprintf("%s-request", key);
 			struct alias_map *oin = NULL;
 			const struct alias_ent *oe = find(w->env, owner, &oin);
 			if (oe != NULL)
 				set_note(node, AF_NONE, "errors to %s: %.*s", owner, (int)oe->vlen, aliasmap_val(oin, oe));
+			if ((oe = find(w->env, request, &oin)) != NULL)
+				set_note(node, AF_NONE, "requests to %s: %.*s", request, (int)oe->vlen,
+					 aliasmap_val(oin, oe));
 			free(owner);
+			free(request);
 			char *val = xstrndup(aliasmap_val(in, e), e->vlen);
 			w->stack = xrealloc(w->stack, (size_t)(w->depth + 1) * sizeof(char *));
 			w->stack[w->depth++] = key;
@@ -550,12 +565,15 @@ static void normalise_into(const struct alias_env *env, const char *t, size_t n,
 }
 
 /* One edge: some target whose normalised form hashes to hash is listed by
- * entry ent of map. Only the hash is kept: 16 bytes an edge. */
+ * entry ent of map, in its value or (chain != 0) in the include file at the
+ * end of chain. Only the hash is kept (16 bytes an edge): a hit is confirmed
+ * by splitting the value or the file again and comparing the strings. */
 struct redge {
 	uint64_t hash;
 	uint32_t ent;
-	uint16_t map;
-	bool literal; /* "\\name": delivered to the mailbox, not through the alias */
+	uint32_t chain : 26;  /* entry + 1 of chains, or 0 */
+	uint32_t map : 5;
+	uint32_t literal : 1; /* "\\name": delivered to the mailbox, not through the alias */
 };
 
 struct alias_rindex {
@@ -564,7 +582,10 @@ struct alias_rindex {
 	uint32_t *heads; /* bucket -> first edge + 1 (chained through next) */
 	uint32_t *next;  /* edge -> next edge in its bucket + 1 */
 	size_t mask;
-	struct alias_map includes; /* path -> contents, while building */
+	struct alias_map includes; /* path -> contents */
+	/* ":include:A -> :include:B" (as a path shows it) -> B, the file whose
+	 * lines the edge comes from */
+	struct alias_map chains;
 	struct alias_map *maps[17];
 	size_t nmaps;
 };
@@ -580,13 +601,36 @@ static uint64_t fnv(const char *p, size_t n)
 	return h;
 }
 
-static void redge_add(struct alias_rindex *ix, uint64_t h, size_t ent, size_t map, bool literal)
+static void redge_add(struct alias_rindex *ix, uint64_t h, size_t ent, size_t map, uint32_t chain, bool literal)
 {
 	if (ix->n == ix->cap) {
 		ix->cap = ix->cap != 0 ? ix->cap * 2 : 4096;
 		ix->e = xrealloc(ix->e, ix->cap * sizeof(*ix->e));
 	}
-	ix->e[ix->n++] = (struct redge){ h, (uint32_t)ent, (uint16_t)map, literal };
+	ix->e[ix->n++] = (struct redge){ .hash = h,
+					 .ent = (uint32_t)ent,
+					 .chain = chain & ((1u << 26) - 1),
+					 .map = (uint32_t)map,
+					 .literal = literal };
+}
+
+/* The chain of include files as a path shows it, interned: its entry + 1. */
+static uint32_t chain_id(struct alias_rindex *ix, const char **chain, int nchain)
+{
+	struct buf b;
+	const struct alias_ent *e;
+
+	buf_init(&b);
+	for (int i = 0; i < nchain; i++)
+		buf_addf(&b, "%s:include:%s", i > 0 ? " -> " : "", chain[i]);
+	e = aliasmap_get(&ix->chains, b.data, b.len);
+	if (e == NULL) {
+		const char *last = chain[nchain - 1];
+		aliasmap_add(&ix->chains, b.data, b.len, last, strlen(last), 0);
+		e = &ix->chains.ents[ix->chains.n - 1];
+	}
+	buf_free(&b);
+	return (uint32_t)(e - ix->chains.ents) + 1;
 }
 
 /* Include files are read once per index, whatever lists them. */
@@ -613,6 +657,7 @@ static void index_value(const struct alias_env *env, struct alias_rindex *ix, si
 			size_t len, struct buf *scratch, const char **chain, int nchain)
 {
 	size_t pos = 0, a, b;
+	uint32_t cid = nchain > 0 ? chain_id(ix, chain, nchain) : 0;
 
 	while (split_next(v, len, &pos, &a, &b)) {
 		const char *t = v + a;
@@ -622,7 +667,7 @@ static void index_value(const struct alias_env *env, struct alias_rindex *ix, si
 		/* "\user" is the mailbox, not the alias of that name: who
 		 * follows it only from the target itself. */
 		bool literal = (n > 0 && t[0] == '\\') || (n > 1 && t[0] == '<' && t[1] == '\\');
-		redge_add(ix, fnv(scratch->data, scratch->len), ent, map, literal);
+		redge_add(ix, fnv(scratch->data, scratch->len), ent, map, cid, literal);
 		/* Members of an include file are reached through the alias too. */
 		if (n >= 2 && t[0] == '<' && t[n - 1] == '>')
 			t++, n -= 2;
@@ -668,7 +713,6 @@ struct alias_rindex *alias_rindex_build(const struct alias_env *env)
 			index_value(env, ix, m, i, aliasmap_val(map, e), e->vlen, &scratch, chain, 0);
 		}
 	}
-	aliasmap_free(&ix->includes);
 	/* Chained buckets rather than a sort: built in one pass. */
 	size_t size = 1024;
 	while (size < ix->n)
@@ -692,7 +736,39 @@ void alias_rindex_free(struct alias_rindex *ix)
 	free(ix->e);
 	free(ix->heads);
 	free(ix->next);
+	aliasmap_free(&ix->includes);
+	aliasmap_free(&ix->chains);
 	free(ix);
+}
+
+/* True when the value (or include file) of the edge really lists name, in
+ * its normalised form: the edge itself keeps only a hash. */
+static bool edge_lists(const struct alias_env *env, const struct alias_rindex *ix, const struct redge *hit,
+		       const char *name, struct buf *scratch)
+{
+	const char *v;
+	size_t len, pos = 0, a, b, nl = strlen(name);
+
+	if (hit->chain != 0) {
+		const struct alias_ent *c = &ix->chains.ents[hit->chain - 1];
+		const struct alias_ent *f = aliasmap_get((struct alias_map *)&ix->includes, aliasmap_val(&ix->chains, c),
+							 c->vlen);
+		if (f == NULL)
+			return false;
+		v = aliasmap_val(&ix->includes, f);
+		len = f->vlen;
+	} else {
+		const struct alias_map *m = ix->maps[hit->map];
+		const struct alias_ent *e = &m->ents[hit->ent];
+		v = aliasmap_val(m, e);
+		len = e->vlen;
+	}
+	while (split_next(v, len, &pos, &a, &b)) {
+		normalise_into(env, v + a, b - a, scratch);
+		if (scratch->len == nl && memcmp(scratch->data, name, nl) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int who_cmp(const void *a, const void *b)
@@ -730,6 +806,11 @@ size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex 
 				continue;
 			const struct alias_map *m = ix->maps[hit->map];
 			const struct alias_ent *e = &m->ents[hit->ent];
+			const char *via = NULL;
+			if (hit->chain != 0)
+				via = aliasmap_key(&ix->chains, &ix->chains.ents[hit->chain - 1]);
+			if (!edge_lists(env, ix, hit, queue[head], &key))
+				continue; /* another target with the same hash */
 			char tag[24];
 			int tl = snprintf(tag, sizeof(tag), "%u:%u", hit->map, hit->ent);
 
@@ -741,7 +822,8 @@ size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex 
 				res = xrealloc(res, capres * sizeof(*res));
 			}
 			res[nres].alias = xstrndup(aliasmap_key(m, e), e->klen);
-			res[nres].path = xasprintf("%s -> %s", res[nres].alias, paths[head]);
+			res[nres].path = via != NULL ? xasprintf("%s -> %s -> %s", res[nres].alias, via, paths[head])
+						     : xasprintf("%s -> %s", res[nres].alias, paths[head]);
 			res[nres].depth = depths[head] + 1;
 			queue = xrealloc(queue, (nq + 1) * sizeof(char *));
 			paths = xrealloc(paths, (nq + 1) * sizeof(char *));

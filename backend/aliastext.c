@@ -442,7 +442,7 @@ int aliastext_load(const char *path, bool postfix, struct alias_map *m, char *er
 
 	if (fd < 0) {
 		if (errno == EACCES)
-			return errf(err, errlen, EXIT_NOPERM, "%s: permission denied", path);
+			return aliasdb_perm_error(path, err, errlen);
 		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

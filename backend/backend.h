@@ -305,6 +305,13 @@ int aliasdb_reader_open(const char *path, int lock_wait_ms, struct alias_map *in
 int aliasdb_reader_step(struct aliasdb_reader *r, size_t max, int wait_ms, aliasdb_cb cb, void *arg, bool *done,
 			char *err, size_t errlen);
 void aliasdb_reader_close(struct aliasdb_reader *r);
+/* The same, for a caller that returns to a user between steps: the child
+ * spools the whole read into memory of its own and releases the lock when
+ * it is done, whatever the caller does meanwhile. */
+int aliasdb_reader_open_spooled(const char *path, int lock_wait_ms, struct alias_map *info,
+				struct aliasdb_reader **r, char *err, size_t errlen);
+/* EXIT_NOPERM with err naming the owner or group that may read path. */
+int aliasdb_perm_error(const char *path, char *err, size_t errlen);
 /*
  * One look-up as sendmail does it: the name ASCII lower-cased, tried with
  * and without a trailing NUL. Returns 1 and a malloc'd *val, 0 when there
@@ -315,8 +322,9 @@ int aliasdb_get(const char *path, int lock_wait_ms, const char *name, size_t len
 /*
  * The alias db the MTA uses, when none is configured: the first
  * "O AliasFile=" of /etc/mail/sendmail.cf (class: prefixes and -N flags
- * dropped), else Postfix's first hash:/btree: alias_maps in
- * /etc/postfix/main.cf, else /etc/aliases; with ".db" added. The roots are
+ * dropped), else the first hash:/btree: map of Postfix's alias_maps in
+ * /etc/postfix/main.cf (its last definition, continuation lines joined),
+ * else /etc/aliases; with ".db" added. The roots are
  * parameters so tests can point them elsewhere. malloc'd.
  */
 char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf);
@@ -388,12 +396,11 @@ struct alias_env {
 	struct alias_map **extra; /* virtual_alias_maps, virtusertable; may be NULL */
 	size_t nextra;
 	const char *local_domains; /* comma/space separated; "user@<local>" is local */
-	/* The local users, read once with getpwent() on first need (a check
-	 * of a million aliases must not read /etc/passwd a million times).
-	 * Zero-initialise; alias_env_free() releases it. */
-	char **users;
-	size_t nusers;
-	bool users_read;
+	/* getpwnam() answers by name ("y"/"n"), so a check of a million
+	 * aliases asks once per distinct name (NSS sources such as LDAP or
+	 * sssd need not enumerate). Zero-initialise; alias_env_free()
+	 * releases it. */
+	struct alias_map *users;
 };
 
 void alias_env_free(struct alias_env *env);

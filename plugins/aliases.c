@@ -202,27 +202,36 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	}
 	buf_init(&ls.out);
 	buf_init(&ls.key);
-	if (!ls.text)
-		out_begin(ctx, kv_columns, 2);
 	struct alias_map m;
 	aliasmap_init(&m);
 	/* Text: one pass, its output held in memory. Rows: a snapshot first,
-	 * written after the lock is released. */
+	 * written after the lock is released. Either way nothing is written
+	 * before the read has succeeded: a scan that fails half way prints
+	 * no half list. */
 	if (ls.text)
 		rc = aliasdb_scan(db, lock_wait(ctx), list_cb, &ls, NULL, err, sizeof(err));
-	else if ((rc = aliasdb_snapshot(db, lock_wait(ctx), &m, err, sizeof(err))) == 0)
-		list_map(&ls, &m);
+	else
+		rc = aliasdb_snapshot(db, lock_wait(ctx), &m, err, sizeof(err));
 	if (rc == EXIT_NOINPUT) {
 		/* No db: the text file is what the MTA would build it from. */
 		char *text = text_path(cfg, db);
-		if (file_exists(text) && (rc = aliastext_load(text, false, &m, err, sizeof(err))) == 0)
-			list_map(&ls, &m);
+		if (file_exists(text)) {
+			buf_reset(&ls.out);
+			ls.rows = 0;
+			if ((rc = aliastext_load(text, false, &m, err, sizeof(err))) == 0 && ls.text)
+				list_map(&ls, &m);
+		}
 		free(text);
 	}
+	if (rc == 0) {
+		if (!ls.text) {
+			out_begin(ctx, kv_columns, 2);
+			list_map(&ls, &m);
+			out_end(ctx);
+		}
+		list_flush(&ls);
+	}
 	aliasmap_free(&m);
-	list_flush(&ls);
-	if (!ls.text)
-		out_end(ctx);
 	buf_free(&ls.out);
 	buf_free(&ls.key);
 	free(db);
@@ -262,26 +271,37 @@ static int cmd_show(struct ctx *ctx, int argc, char **argv)
 		aliasmap_free(&m);
 		free(text);
 	}
+	char *key = NULL;
 	if (found == 0) {
-		/* The extra maps (virtual_alias_maps, virtusertable). */
+		/* The extra maps (virtual_alias_maps, virtusertable): the
+		 * address, then its domain's catch-all "@domain". */
 		struct alias_map **extra;
 		size_t nextra = load_extra(ctx, &extra);
-		for (size_t i = 0; i < nextra && found == 0; i++) {
-			const struct alias_ent *e = aliasmap_lookup(extra[i], name, strlen(name));
-			if (e != NULL) {
-				val = xstrndup(aliasmap_val(extra[i], e), e->vlen);
-				vlen = e->vlen;
-				found = 1;
+		const char *at = strrchr(name, '@');
+		for (int pass = 0; pass < (at != NULL && at[1] != '\0' ? 2 : 1) && found == 0; pass++) {
+			const char *k = pass == 0 ? name : at;
+			for (size_t i = 0; i < nextra && found == 0; i++) {
+				const struct alias_ent *e = aliasmap_lookup(extra[i], k, strlen(k));
+				if (e != NULL) {
+					val = xstrndup(aliasmap_val(extra[i], e), e->vlen);
+					vlen = e->vlen;
+					found = 1;
+					if (pass == 1)
+						key = xstrndup(aliasmap_key(extra[i], e), e->klen);
+				}
 			}
 		}
 		free_extra(extra, nextra);
 	}
 	free(db);
+	if (found <= 0)
+		free(key);
 	if (found < 0)
 		return ctx_error(ctx, code, "%s", err);
 	if (found == 0)
 		return ctx_error(ctx, EXIT_NEGATIVE, "%s: no such alias", name);
-	char *key = xstrdup(name);
+	if (key == NULL)
+		key = xstrdup(name);
 	for (char *p = key; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p + 32);
@@ -723,7 +743,9 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 /*
  * The tab shows a snapshot of the map, read in steps from a timer (the
  * first rows paint at once; a million entries take a fraction of a second
- * more), with the shared lock held only while reading. A timer looks at the
+ * more). The shared lock is held by the reading child alone, which spools
+ * the records into memory and releases it when its read is done: never
+ * across a wait for the user, nor while the console is stopped. A timer looks at the
  * file every second and reads it again when it changed; while a rebuild
  * holds the lock the last snapshot stays on screen with the state in the
  * header. Enter opens the expansion tree, w who reaches the alias, c the
@@ -739,6 +761,7 @@ struct aview {
 	struct aliasdb_reader *rd;
 	bool reading_into_map;  /* first read: rows appear as they come */
 	bool loaded, locked, text_only;
+	bool failed;            /* the last read failed (err says why); map is older */
 	char err[512];
 	char header[1024];
 	struct loop_timer *step_timer, *watch_timer;
@@ -751,12 +774,12 @@ struct aview {
 
 static void aview_header(struct aview *v)
 {
-	char state[256] = "";
+	char state[512] = "";
 	size_t o = 0;
 
 	if (v->text_only)
 		o += (size_t)snprintf(state + o, sizeof(state) - o, "text file (no db)");
-	else if (v->loaded && v->rd == NULL)
+	else if (v->loaded && v->rd == NULL && !v->failed && !v->locked)
 		o += (size_t)snprintf(state + o, sizeof(state) - o, "%s",
 				      v->map.has_at ? "complete" : "INCOMPLETE (no @ record)");
 	if (v->loaded && !v->text_only && newer(v->text, v->db))
@@ -766,11 +789,19 @@ static void aview_header(struct aview *v)
 	if (v->locked)
 		snprintf(state + o, sizeof(state) - o, "  LOCKED: being rebuilt%s",
 			 v->loaded ? ", showing the last snapshot" : "; retrying");
+	else if (v->failed && v->loaded) {
+		/* The path is at the start of the header already. */
+		const char *why = v->err;
+		size_t dl = strlen(v->db);
+		if (strncmp(why, v->db, dl) == 0 && strncmp(why + dl, ": ", 2) == 0)
+			why += dl + 2;
+		snprintf(state + o, sizeof(state) - o, "  READ FAILED (showing the last snapshot): %.300s", why);
+	}
 	if (!v->loaded && !v->locked && v->rd == NULL)
 		snprintf(v->header, sizeof(v->header), "%s", v->err);
 	else
 		snprintf(v->header, sizeof(v->header), "%s  %s  %zu aliases  %s", v->text_only ? v->text : v->db,
-			 v->map.type[0] != '\0' ? v->map.type : "-", v->nrows, state);
+			 v->map.type[0] != '\0' ? v->map.type : "-", v->nrows, state + strspn(state, " "));
 }
 
 static void rows_rebuild(struct aview *v)
@@ -827,6 +858,7 @@ static void reading_done(struct aview *v, int rc)
 		}
 		aliasmap_free(&v->next);
 		v->locked = rc == EXIT_TEMPFAIL;
+		v->failed = rc != EXIT_TEMPFAIL;
 		if (v->err[0] == '\0')
 			snprintf(v->err, sizeof(v->err), "read failed");
 	} else {
@@ -839,6 +871,7 @@ static void reading_done(struct aview *v, int rc)
 		aliasmap_db_done(&v->map);
 		v->loaded = true;
 		v->locked = false;
+		v->failed = false;
 	}
 	/* Whatever was derived from the map (the reverse index built for w
 	 * while rows were still arriving) is stale now, success or not. */
@@ -887,10 +920,12 @@ static void aview_start(struct aview *v)
 	aliasmap_free(into);
 	if (v->reading_into_map)
 		v->nrows = 0;
-	rc = aliasdb_reader_open(v->db, 0, into, &v->rd, v->err, sizeof(v->err));
+	v->err[0] = '\0';
+	rc = aliasdb_reader_open_spooled(v->db, 0, into, &v->rd, v->err, sizeof(v->err));
 	if (rc == EXIT_NOINPUT && file_exists(v->text)) {
 		rc = aliastext_load(v->text, false, into, v->err, sizeof(v->err));
 		v->text_only = rc == 0;
+		v->failed = rc != 0;
 		v->reading_into_map = false;
 		if (rc == 0 && into != &v->map) {
 			aliasmap_free(&v->map);
@@ -902,6 +937,7 @@ static void aview_start(struct aview *v)
 			v->gen++;
 			v->loaded = true;
 			v->locked = false;
+			v->failed = false;
 			snapshot_changed(v);
 		}
 		aview_header(v);

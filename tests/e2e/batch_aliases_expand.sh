@@ -62,6 +62,7 @@ expect_rc "expand_not_an_alias_not_a_user_exits_1" 1 "$MAILOPS" -c "$C" aliases 
 run "$MAILOPS" -c "$C" -o tsv aliases expand list
 expect_match "tree_has_depth_column" $'^depth\tkind\taddress\tfault\tnote\tduplicate$' "$OUT"
 expect_match "owner_shown_beside_list" $'^0\talias\tlist\t\terrors to owner-list: root' "$OUT"
+expect_match "request_shown_beside_list" $'^0\talias\tlist\t\t[^\t]*requests to list-request: bin\t' "$OUT"
 expect_match "include_members_one_level_deeper" $'^2\tuser\tnobody\t' "$OUT"
 expect_match "duplicate_marked" $'\tdaemon\t\t\ttrue$' "$OUT"
 run "$MAILOPS" -c "$C" aliases expand MAILER-DAEMON
@@ -75,8 +76,8 @@ expect_eq "depth_limit_at_eleven" 11 "$(printf '%s\n' "$OUT" | jq -s 'map(select
 # ---- who: every alias reaching a target, through include files too ----
 run "$MAILOPS" -c "$C" -o tsv aliases who nobody
 expect_match "who_direct_chain" $'^d12\t1\td12 -> nobody$' "$OUT"
-expect_match "who_through_include_file" $'^list\t1\tlist -> nobody$' "$OUT"
-expect_match "who_through_nested_include" $'^nested\t1\tnested -> nobody$' "$OUT"
+expect_match "who_through_include_file" $'^list\t1\tlist -> :include:'"$D"$'/list.inc -> nobody$' "$OUT"
+expect_match "who_through_nested_include" $'^nested\t1\tnested -> :include:'"$D"$'/nested.inc -> nobody$' "$OUT"
 expect_match "who_transitive_depth_2" $'^d11\t2\td11 -> d12 -> nobody$' "$OUT"
 run "$MAILOPS" -c "$C" -o tsv aliases who daemon
 expect_match "who_via_root" $'^postmaster\t2\tpostmaster -> root -> daemon$' "$OUT"
@@ -85,6 +86,14 @@ expect_match "who_case_folded_target" $'^dups\t1\t' "$OUT"
 run "$MAILOPS" -c "$C" -o tsv aliases who "$D/box"
 expect_match "who_file_target" $'^mixed\t1\t' "$OUT"
 expect_rc "who_nothing_exits_1" 1 "$MAILOPS" -c "$C" aliases who nosuchtarget
+# An include file that includes another: the whole chain is on the path.
+printf 'lvl1: :include:%s/outer.inc\n' "$D" >"$D/chain"
+printf ':include:%s/inner.inc\n' "$D" >"$D/outer.inc"
+printf 'deepuser\n' >"$D/inner.inc"
+"$MAILOPS" aliases build "$D/chain" "$D/chain.db" >/dev/null 2>&1
+run "$MAILOPS" -c <(printf '[aliases]\ndb = %s/chain.db\n' "$D") -o tsv aliases who deepuser
+expect_eq "who_path_names_include_chain" "lvl1	1	lvl1 -> :include:$D/outer.inc -> :include:$D/inner.inc -> deepuser" \
+	"$(printf '%s\n' "$OUT" | sed 1d)"
 # Every alias sendmail expands to daemon is in who's answer.
 missing=""
 for a in $names; do

@@ -93,6 +93,11 @@ static void test_aliastext_last_duplicate_wins_and_is_reported(void **state)
 	assert_int_equal(m.n, 2);
 	assert_string_equal(val(&m, "dup"), "second");
 	/* Replaced in place: the entry keeps its position (cursor order is the db's business). */
+	assert_int_equal(m.ents[0].klen, 3);
+	assert_memory_equal(aliasmap_key(&m, &m.ents[0]), "dup", 3);
+	assert_memory_equal(aliasmap_val(&m, &m.ents[0]), "second", 6);
+	assert_int_equal(m.ents[0].line, 3);
+	assert_memory_equal(aliasmap_key(&m, &m.ents[1]), "other", 5);
 	assert_int_equal(m.nproblems, 1);
 	assert_true(m.problems[0].duplicate);
 	assert_int_equal(m.problems[0].line, 3);
@@ -617,6 +622,28 @@ static char *write_tmp(const char *text)
 	return path;
 }
 
+static void test_aliasdb_discover_main_cf_last_definition_and_continuation_lines(void **state)
+{
+	/* Postfix: the last alias_maps wins; an indented line continues the one before. */
+	char *mc = write_tmp("alias_maps = hash:/etc/first\nmyhostname = x\nalias_maps =\n"
+			     "    ldap:/etc/postfix/ldap.cf,\n# a comment inside\n\thash:/etc/postfix/last\n"
+			     "mydestination = $myhostname\n");
+	char *mc2 = write_tmp("alias_maps = hash:/etc/one\nalias_maps_other = hash:/etc/no\n");
+	char *p;
+
+	(void)state;
+	p = aliasdb_discover("/nonexistent/sendmail.cf", mc);
+	assert_string_equal(p, "/etc/postfix/last.db");
+	free(p);
+	p = aliasdb_discover("/nonexistent/sendmail.cf", mc2);
+	assert_string_equal(p, "/etc/one.db");
+	free(p);
+	unlink(mc);
+	unlink(mc2);
+	free(mc);
+	free(mc2);
+}
+
 static void test_aliasdb_discover_reads_sendmail_cf_then_main_cf(void **state)
 {
 	char *cf = write_tmp("# sendmail.cf\nO AliasWait=10\nO AliasFile=hash:-N /etc/mail/aliases,nis:mail.aliases\n");
@@ -675,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_alias_who_backslash_is_the_mailbox_not_the_alias),
 		cmocka_unit_test(test_alias_who_follows_nested_and_bracketed_includes),
 		cmocka_unit_test(test_aliasdb_discover_reads_sendmail_cf_then_main_cf),
+		cmocka_unit_test(test_aliasdb_discover_main_cf_last_definition_and_continuation_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
