@@ -62,6 +62,8 @@ struct sess {
 	const char *prefix, *glob;
 	size_t rows;
 	struct buf key;
+	/* list, flush: dumped keys the text protocol cannot carry (not sent) */
+	size_t unsendable;
 };
 
 static bool needs_dns(const struct mc_pool *p)
@@ -358,6 +360,23 @@ static bool schema_key(const struct config *cfg, const char *k, size_t len)
 	       k[pl + 1] == ':';
 }
 
+/* A ttl_s cell: seconds, or -1 for never, which the text format words. */
+static struct cell ttl_cell(long long ttl)
+{
+	struct cell c = cell_num(ttl);
+
+	if (ttl == -1) {
+		c.text = "never";
+		c.len = 5;
+	}
+	return c;
+}
+
+/* Why a dumped key is not sent back in mg/md: the metadump URL-encodes
+ * keys, so it shows keys stored over the binary protocol that a text
+ * command line cannot carry (a blank, a control byte, CR LF). */
+#define UNSENDABLE "memcached's text protocol cannot carry (a blank or control byte: stored over the binary protocol?)"
+
 /* ---- stats ---- */
 
 static const struct column stats_columns[] = {
@@ -568,7 +587,7 @@ static void list_emit(struct srv *v, const char *key, size_t klen, const struct 
 	struct cell c[NLIST] = {
 		cell_bytes(key, klen),
 		cell_str(s->pool.servers[v->i].spec),
-		cell_num(m->exp < 0 ? -1 : m->exp - now),
+		ttl_cell(m->exp < 0 ? -1 : m->exp - now),
 		cell_num(m->size),
 		cell_num(m->la < 0 ? 0 : now - m->la),
 		cell_num(m->fetched),
@@ -661,6 +680,13 @@ static void list_item(void *arg, const struct mc_meta *m)
 		list_emit(v, key, klen, m, NULL, 0);
 		return;
 	}
+	/* An mg line that split in two would shift every answer after it
+	 * onto the wrong row: such a key is listed without its value. */
+	if (!mc_key_ok(m->key, m->klen)) {
+		s->unsendable++;
+		list_emit(v, key, klen, m, NULL, 0);
+		return;
+	}
 	/* The value says state/code/age: ask for it, pipelined; the row
 	 * waits for the answer (which comes in order). */
 	if (v->qhead + v->qlen == v->qcap) {
@@ -716,6 +742,9 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	sess_wait(&s);
 	out_end(ctx);
 	out_spool(ctx, false);
+	if (s.unsendable > 0)
+		ctx_warn(ctx, "%zu key%s that %s: listed without %s value%s", s.unsendable, s.unsendable == 1 ? "" : "s",
+			 UNSENDABLE, s.unsendable == 1 ? "its" : "their", s.unsendable == 1 ? "" : "s");
 	rc = pool_result(&s);
 	sess_close(&s);
 	return rc;
@@ -845,7 +874,7 @@ static int cmd_get(struct ctx *ctx, int argc, char **argv)
 				cell_str(role),
 				cell_num(v->got.flags),
 				cell_num(v->got.size),
-				cell_num(v->got.ttl),
+				ttl_cell(v->got.ttl),
 				cell_num(v->got.idle),
 				cell_num(v->got.hit_before > 0),
 				cell_num((long long)v->got.cas),
@@ -929,7 +958,7 @@ static int cmd_locate(struct ctx *ctx, int argc, char **argv)
 		found += v->got.hit;
 		struct cell c[6] = {
 			cell_str(s.pool.servers[i].spec), cell_str(role), cell_num(v->got.hit),
-			cell_num(v->got.ttl),        cell_num(v->got.size),
+			ttl_cell(v->got.ttl),        cell_num(v->got.size),
 			cell_role(cell_str(v->down ? "DOWN" : "up"), v->down ? ROLE_FAIL : ROLE_OK),
 		};
 		c[2].null = v->down;
@@ -1050,6 +1079,12 @@ static void flush_item(void *arg, const struct mc_meta *m)
 
 	if (!key_wanted(v->s, m->key, m->klen, &key, &klen))
 		return;
+	/* One md line that split in two would throw the batch's count off
+	 * and could delete a key nobody chose. */
+	if (!mc_key_ok(m->key, m->klen)) {
+		v->s->unsendable++;
+		return;
+	}
 	aliasmap_add(&v->keys, m->key, m->klen, "", 0, 0);
 	v->bytes += m->size;
 }
@@ -1107,6 +1142,9 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 			mc_metadump(dump_conn(&s.srv[i]), flush_item, srv_done, &s.srv[i]);
 		}
 		sess_wait(&s);
+		if (s.unsendable > 0)
+			ctx_warn(ctx, "%zu matching key%s that %s: left alone, not counted", s.unsendable,
+				 s.unsendable == 1 ? "" : "s", UNSENDABLE);
 	} else {
 		for (size_t i = 0; i < s.pool.n; i++)
 			ask_stats(&s.srv[i], "", st_row);
@@ -1204,6 +1242,8 @@ struct cvrow {
 	uint32_t koff, klen; /* in cv->keys */
 	uint16_t srv;
 	bool fetched, have, deleted;
+	bool deleting;   /* in an md batch not answered yet */
+	bool unsendable; /* a key the text protocol cannot carry: never sent */
 	int16_t cls;
 	int code;
 	int64_t exp, la, size, when;
@@ -1229,6 +1269,7 @@ struct cview {
 	struct ctx *ctx;
 	const struct config *cfg;
 	struct mc_pool pool;
+	struct ares_channeldata *dns; /* the console loop's, for host names; NULL when none is needed */
 	bool pool_ok;
 	char err[512];
 	struct cvsrv *srv;
@@ -1243,11 +1284,16 @@ struct cview {
 	char header[1024];
 	char cell[64];
 	struct buf valbuf;
-	/* the selected row's copies, while a delete is being confirmed */
+	/* d: the servers holding a copy of the selected key, asked before
+	 * the question; then the row and those servers while it is asked */
+	bool finding;
 	size_t del_row;
+	bool *del_on;
 	/* flush of what is shown */
 	uint32_t *flush_rows;
 	size_t nflush;
+	/* listed keys the text protocol cannot carry: no value asked */
+	size_t unsendable;
 };
 
 static struct mc_conn *cv_cmd(struct cvsrv *v)
@@ -1258,7 +1304,7 @@ static struct mc_conn *cv_cmd(struct cvsrv *v)
 		/* A DOWN server is tried again at the next refresh. */
 		mc_conn_free(v->cmd);
 		v->cmd = mc_conn_new(ctx_loop(v->cv->ctx), &v->cv->pool.servers[v->i], cfg->cache.connect_timeout_ms,
-				     cfg->cache.read_timeout_ms, NULL);
+				     cfg->cache.read_timeout_ms, v->cv->dns);
 	}
 	return v->cmd;
 }
@@ -1424,7 +1470,10 @@ static void cv_item(void *arg, const struct mc_meta *m)
 	r->exp = m->exp;
 	r->la = m->la;
 	r->size = m->size;
-	if (schema_key(cv->cfg, m->key + nl, m->klen - nl)) {
+	r->unsendable = !mc_key_ok(m->key, m->klen);
+	if (r->unsendable) {
+		cv->unsendable++;
+	} else if (schema_key(cv->cfg, m->key + nl, m->klen - nl)) {
 		if (v->qhead + v->qlen == v->qcap) {
 			v->qcap = v->qcap != 0 ? v->qcap * 2 : 1024;
 			v->q = xrealloc(v->q, v->qcap * sizeof(*v->q));
@@ -1452,8 +1501,12 @@ static void cv_dump_done(void *arg, int status, const char *why)
 		v->down = true;
 		snprintf(v->why, sizeof(v->why), "%s", why);
 	}
-	if (v->cv->dumps == 0)
+	if (v->cv->dumps == 0) {
 		ctx_progress(v->cv->ctx, NULL);
+		if (v->cv->unsendable > 0)
+			ctx_warn(v->cv->ctx, "%zu key%s that %s: listed without value, never deleted", v->cv->unsendable,
+				 v->cv->unsendable == 1 ? "" : "s", UNSENDABLE);
+	}
 	cv_changed(v->cv);
 	/* Not freed here: this callback runs inside the connection (it frees
 	 * itself after); the next listing replaces it. */
@@ -1473,7 +1526,7 @@ static void cv_time_then_dump(void *arg, int status, const char *why)
 	const struct config *cfg = v->cv->cfg;
 	mc_conn_free(v->dump);
 	v->dump = mc_conn_new(ctx_loop(v->cv->ctx), &v->cv->pool.servers[v->i], cfg->cache.connect_timeout_ms,
-			      cfg->cache.read_timeout_ms, NULL);
+			      cfg->cache.read_timeout_ms, v->cv->dns);
 	v->dumping = true;
 	mc_metadump(v->dump, cv_item, cv_dump_done, v);
 }
@@ -1496,6 +1549,15 @@ static int cview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 	if (!cv->pool_ok) {
 		cv_header(cv);
 		return 0;
+	}
+	/* Host names resolve through the console's loop, as sess_open does
+	 * through its own: the channel is the loop's, freed with it. */
+	if (needs_dns(&cv->pool)) {
+		char dnserr[512];
+		cv->dns = loop_dns(ctx_loop(ctx), cfg->dns.servers, cfg->dns.timeout_ms, cfg->dns.tries, dnserr,
+				   sizeof(dnserr));
+		if (cv->dns == NULL)
+			ctx_warn(ctx, "%s", dnserr);
 	}
 	cv->srv = xcalloc(cv->pool.n, sizeof(*cv->srv));
 	cv->started = util_now_ms();
@@ -1536,7 +1598,7 @@ static void cview_row(void *state, size_t i, struct cell *c)
 	if (r->deleted)
 		c[0] = cell_role(c[0], ROLE_DIM);
 	c[1] = cell_role(cell_str(cv->pool.servers[r->srv].spec), v->down ? ROLE_FAIL : ROLE_NORMAL);
-	c[2] = cell_num(r->exp < 0 ? -1 : r->exp - now < 0 ? 0 : r->exp - now);
+	c[2] = ttl_cell(r->exp < 0 ? -1 : r->exp - now < 0 ? 0 : r->exp - now);
 	c[3] = cell_num(r->size);
 	c[4] = cell_num(r->la < 0 ? 0 : now - r->la);
 	c[4].null = r->la < 0;
@@ -1556,7 +1618,12 @@ static void cview_row(void *state, size_t i, struct cell *c)
 
 static const char *cview_header(void *state)
 {
-	return ((struct cview *)state)->header;
+	struct cview *cv = state;
+
+	/* Made when drawn (once per loop pass): the listing's count stays
+	 * current without a header per dumped key. */
+	cv_header(cv);
+	return cv->header;
 }
 
 static bool cview_poll(void *state)
@@ -1640,11 +1707,16 @@ static int cview_activate(void *state, struct ctx *ctx, size_t i)
 {
 	struct cview *cv = state;
 	struct cvrow *r = &cv->rows[i];
-	struct cv_get *q = xcalloc(1, sizeof(*q));
+	struct cv_get *q;
 	size_t wl;
-	char *w = wire_of(cv, r, &wl);
 
-	(void)ctx;
+	if (r->unsendable) {
+		ctx_error(ctx, EXIT_USAGE, "%.*s: a key that %s", (int)(r->klen > 200 ? 200 : r->klen),
+			  cv->keys.data + r->koff, UNSENDABLE);
+		return VIEW_USED;
+	}
+	q = xcalloc(1, sizeof(*q));
+	char *w = wire_of(cv, r, &wl);
 	q->cv = cv;
 	q->key = xstrndup(cv->keys.data + r->koff, r->klen);
 	q->server = xstrdup(cv->pool.servers[r->srv].spec);
@@ -1653,97 +1725,272 @@ static int cview_activate(void *state, struct ctx *ctx, size_t i)
 	return VIEW_USED;
 }
 
-/* d: every copy of the selected key, on every server. */
+/*
+ * d and F delete with md batches. A row is greyed ("deleted") when the
+ * batch that deletes it answers without error (deleted, or already gone),
+ * not when it is sent: a server that fails leaves its rows as they were,
+ * and the status line counts the errors.
+ */
 struct cv_del {
 	struct cview *cv;
-	size_t row;
-	int pending;
+	int pending; /* batches not answered, +1 while they are being sent */
 	size_t deleted, gone, errors;
 	char *what;
 };
 
-static void cv_del_done(void *arg, int status, const char *why)
-{
-	struct cv_del *d = arg;
-	unsigned long dn = 0, nf = 0, er = 0;
+/* One md batch: its keys, and the rows that show them (maybe none). */
+struct cv_md {
+	struct cv_del *d;
+	size_t nkeys;
+	uint32_t *rows;
+	size_t n;
+};
 
-	if (status == MC_OK && sscanf(why, "%lu %lu %lu", &dn, &nf, &er) == 3) {
-		d->deleted += dn;
-		d->gone += nf;
-		d->errors += er;
-	} else {
-		d->errors++;
-	}
+static void cv_del_release(struct cv_del *d)
+{
+	struct cview *cv = d->cv;
+
 	if (--d->pending > 0)
 		return;
-	if (d->row != (size_t)-1 && d->deleted > 0)
-		d->cv->rows[d->row].deleted = true;
-	log_action(d->cv->ctx, "cache (console): %s: %zu deleted, %zu already gone, %zu errors", d->what, d->deleted,
+	log_action(cv->ctx, "cache (console): %s: %zu deleted, %zu already gone, %zu errors", d->what, d->deleted,
 		   d->gone, d->errors);
-	ctx_error(d->cv->ctx, d->errors > 0 ? EXIT_TEMPFAIL : EXIT_OK, "%s: %zu deleted, %zu already gone, %zu errors",
+	ctx_error(cv->ctx, d->errors > 0 ? EXIT_TEMPFAIL : EXIT_OK, "%s: %zu deleted, %zu already gone, %zu errors",
 		  d->what, d->deleted, d->gone, d->errors);
-	cv_changed(d->cv);
+	cv_changed(cv);
 	free(d->what);
 	free(d);
 }
 
+static void cv_md_done(void *arg, int status, const char *why)
+{
+	struct cv_md *md = arg;
+	struct cv_del *d = md->d;
+	struct cview *cv = d->cv;
+	unsigned long dn = 0, nf = 0, er = 0;
+	bool ok = status == MC_OK && sscanf(why, "%lu %lu %lu", &dn, &nf, &er) == 3;
+
+	if (ok) {
+		d->deleted += dn;
+		d->gone += nf;
+		d->errors += er;
+	} else {
+		/* Not answered: none of its keys is known to be gone. */
+		d->errors += md->nkeys;
+	}
+	/* Quiet deletes report failures by count, not by key: a batch with
+	 * an error leaves all its rows as they were. */
+	for (size_t k = 0; k < md->n; k++) {
+		struct cvrow *r = &cv->rows[md->rows[k]];
+		r->deleting = false;
+		if (ok && er == 0)
+			r->deleted = true;
+	}
+	free(md->rows);
+	free(md);
+	cv_changed(cv);
+	cv_del_release(d);
+}
+
+/* One md batch of nkeys keys to server s; rows (n of them) go grey when
+ * it answers. Takes rows. */
+static void cv_md_send(struct cv_del *d, size_t s, const char *const *keys, const size_t *lens, size_t nkeys,
+		       uint32_t *rows, size_t n)
+{
+	struct cv_md *md = xcalloc(1, sizeof(*md));
+
+	md->d = d;
+	md->nkeys = nkeys;
+	md->rows = rows;
+	md->n = n;
+	for (size_t k = 0; k < n; k++)
+		d->cv->rows[rows[k]].deleting = true;
+	d->pending++;
+	mc_mdel(cv_cmd(&d->cv->srv[s]), keys, lens, nkeys, cv_md_done, md);
+}
+
+/* d, answered y: the key on the servers the question named. */
 static void cv_del_yes(void *arg)
 {
 	struct cview *cv = arg;
 	struct cvrow *r = &cv->rows[cv->del_row];
 	struct cv_del *d = xcalloc(1, sizeof(*d));
+	uint32_t **rows = xcalloc(cv->pool.n, sizeof(*rows));
+	size_t *nrows = xcalloc(cv->pool.n, sizeof(*nrows));
 	size_t wl;
 	char *w = wire_of(cv, r, &wl);
 	const char *k = w;
 
 	d->cv = cv;
-	d->row = cv->del_row;
 	d->what = xasprintf("delete %.*s", (int)r->klen, cv->keys.data + r->koff);
-	/* Every server: copies written by a rehash live elsewhere. */
-	d->pending = (int)cv->pool.n;
-	for (size_t i = 0; i < cv->pool.n; i++)
-		mc_mdel(cv_cmd(&cv->srv[i]), &k, &wl, 1, cv_del_done, d);
+	d->pending = 1;
+	/* Every row showing this key on a server that is asked. */
+	for (size_t i = 0; i < cv->n; i++) {
+		const struct cvrow *o = &cv->rows[i];
+		if (!cv->del_on[o->srv] || o->deleted || o->klen != r->klen ||
+		    memcmp(cv->keys.data + o->koff, cv->keys.data + r->koff, r->klen) != 0)
+			continue;
+		rows[o->srv] = xrealloc(rows[o->srv], (nrows[o->srv] + 1) * sizeof(uint32_t));
+		rows[o->srv][nrows[o->srv]++] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		if (cv->del_on[i])
+			cv_md_send(d, i, &k, &wl, 1, rows[i], nrows[i]);
+		else
+			free(rows[i]);
+	}
+	free(rows);
+	free(nrows);
 	free(w);
+	cv_del_release(d);
 }
 
-/* F: every key the list shows now (its filter applied). */
+/*
+ * d asks first where the key is: its row's server and any copy elsewhere
+ * (Cache::Memcached's rehash writes to the next server while one is
+ * down), one mg per server. The question then names those servers, and
+ * only they get the delete.
+ */
+struct cv_find;
+
+struct cv_probe {
+	struct cv_find *f;
+	size_t i;
+};
+
+struct cv_find {
+	struct cview *cv;
+	size_t row;
+	int pending;
+	bool *on, *down;
+	struct cv_probe *probe;
+};
+
+static void cv_find_ask(struct cv_find *f)
+{
+	struct cview *cv = f->cv;
+	const struct cvrow *r = &cv->rows[f->row];
+	int kl = (int)(r->klen > 200 ? 200 : r->klen);
+	const char *key = cv->keys.data + r->koff;
+	struct buf on, down;
+	char q[768];
+
+	buf_init(&on);
+	buf_init(&down);
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		struct buf *b = f->on[i] ? &on : f->down[i] ? &down : NULL;
+		if (b == NULL)
+			continue;
+		if (b->len > 0)
+			buf_adds(b, ", ");
+		buf_adds(b, cv->pool.servers[i].spec);
+	}
+	const char *downs = down.len > 0 ? down.data : "";
+	cv->finding = false;
+	if (on.len == 0) {
+		ctx_error(cv->ctx, down.len > 0 ? EXIT_TEMPFAIL : EXIT_NEGATIVE,
+			  "%.*s: on no server any more (expired, evicted or deleted)%s%.200s", kl, key,
+			  down.len > 0 ? "; no answer from " : "", downs);
+	} else {
+		free(cv->del_on);
+		cv->del_on = f->on;
+		f->on = NULL;
+		cv->del_row = f->row;
+		snprintf(q, sizeof(q), "Delete %.*s from %.300s%s%.150s%s?", kl, key, on.data,
+			 down.len > 0 ? " (no answer from " : "", downs, down.len > 0 ? ")" : "");
+		ctx_confirm(cv->ctx, q, cv_del_yes, cv);
+	}
+	buf_free(&on);
+	buf_free(&down);
+	free(f->on);
+	free(f->down);
+	free(f->probe);
+	free(f);
+}
+
+static void cv_find_got(void *arg, const struct mc_mg *g)
+{
+	struct cv_probe *p = arg;
+
+	if (g->hit)
+		p->f->on[p->i] = true;
+}
+
+static void cv_find_done(void *arg, int status, const char *why)
+{
+	struct cv_probe *p = arg;
+	struct cv_find *f = p->f;
+
+	(void)why;
+	if (status != MC_OK)
+		f->down[p->i] = true;
+	if (--f->pending == 0)
+		cv_find_ask(f);
+}
+
+static void cv_find_start(struct cview *cv, size_t row)
+{
+	struct cv_find *f = xcalloc(1, sizeof(*f));
+	size_t wl;
+	char *w = wire_of(cv, &cv->rows[row], &wl);
+
+	f->cv = cv;
+	f->row = row;
+	f->on = xcalloc(cv->pool.n, sizeof(bool));
+	f->down = xcalloc(cv->pool.n, sizeof(bool));
+	f->probe = xcalloc(cv->pool.n, sizeof(*f->probe));
+	cv->finding = true;
+	/* +1 while sending: a server that fails at once answers inside mc_mget. */
+	f->pending = 1;
+	for (size_t i = 0; i < cv->pool.n; i++) {
+		f->probe[i].f = f;
+		f->probe[i].i = i;
+		f->pending++;
+		mc_mget(cv_cmd(&cv->srv[i]), w, wl, "s u", cv_find_got, cv_find_done, &f->probe[i]);
+	}
+	free(w);
+	if (--f->pending == 0)
+		cv_find_ask(f);
+}
+
+/* F, answered y: every key the list showed (its filter applied). */
 static void cv_flush_yes(void *arg)
 {
 	struct cview *cv = arg;
 	struct cv_del *d = xcalloc(1, sizeof(*d));
 
 	d->cv = cv;
-	d->row = (size_t)-1;
 	d->what = xasprintf("flush of %zu shown keys", cv->nflush);
+	d->pending = 1;
 	for (size_t s = 0; s < cv->pool.n; s++) {
 		const char **keys = NULL;
 		size_t *lens = NULL, n = 0;
+		uint32_t *rows = NULL;
 		for (size_t k = 0; k < cv->nflush; k++) {
 			struct cvrow *r = &cv->rows[cv->flush_rows[k]];
-			if (r->srv != s || r->deleted)
+			if (r->srv != s || r->deleted || r->deleting)
 				continue;
 			keys = xrealloc(keys, (n + 1) * sizeof(*keys));
 			lens = xrealloc(lens, (n + 1) * sizeof(*lens));
+			rows = xrealloc(rows, (n + 1) * sizeof(*rows));
 			keys[n] = wire_of(cv, r, &lens[n]);
-			r->deleted = true;
+			rows[n] = cv->flush_rows[k];
 			n++;
 		}
 		for (size_t off = 0; off < n; off += MD_BATCH) {
-			d->pending++;
-			mc_mdel(cv_cmd(&cv->srv[s]), keys + off, lens + off, n - off < MD_BATCH ? n - off : MD_BATCH,
-				cv_del_done, d);
+			size_t nb = n - off < MD_BATCH ? n - off : MD_BATCH;
+			uint32_t *br = xmalloc(nb * sizeof(*br));
+			memcpy(br, rows + off, nb * sizeof(*br));
+			cv_md_send(d, s, keys + off, lens + off, nb, br, nb);
 		}
 		for (size_t k = 0; k < n; k++)
 			free((char *)keys[k]);
 		free(keys);
 		free(lens);
+		free(rows);
 	}
 	free(cv->flush_rows);
 	cv->flush_rows = NULL;
-	if (d->pending == 0) {
-		free(d->what);
-		free(d);
-	}
+	cv_del_release(d);
 	cv_changed(cv);
 }
 
@@ -1783,14 +2030,19 @@ static int cview_key(void *state, struct ctx *ctx, int key, size_t sel)
 		return VIEW_UNUSED;
 	if (key == 'd' && sel != (size_t)-1) {
 		struct cvrow *r = &cv->rows[sel];
-		cv->del_row = sel;
-		snprintf(q, sizeof(q), "Delete %.*s from every server of the pool (%zu)?", (int)(r->klen > 200 ? 200 : r->klen),
-			 cv->keys.data + r->koff, cv->pool.n);
-		ctx_confirm(ctx, q, cv_del_yes, cv);
+		if (r->unsendable) {
+			ctx_error(ctx, EXIT_USAGE, "%.*s: a key that %s", (int)(r->klen > 200 ? 200 : r->klen),
+				  cv->keys.data + r->koff, UNSENDABLE);
+			return VIEW_USED;
+		}
+		/* The question comes when every server has said whether it
+		 * holds the key; a second d meanwhile is the same question. */
+		if (!cv->finding)
+			cv_find_start(cv, sel);
 		return VIEW_USED;
 	}
 	if (key == 'F') {
-		size_t shown = ctx_shown_count(ctx), servers = 0;
+		size_t shown = ctx_shown_count(ctx), servers = 0, unsendable = 0;
 		int64_t bytes = 0;
 		bool *on = xcalloc(cv->pool.n, sizeof(bool));
 		free(cv->flush_rows);
@@ -1798,8 +2050,12 @@ static int cview_key(void *state, struct ctx *ctx, int key, size_t sel)
 		cv->nflush = 0;
 		for (size_t p = 0; p < shown; p++) {
 			size_t row;
-			if (!ctx_shown_row(ctx, p, &row) || cv->rows[row].deleted)
+			if (!ctx_shown_row(ctx, p, &row) || cv->rows[row].deleted || cv->rows[row].deleting)
 				continue;
+			if (cv->rows[row].unsendable) {
+				unsendable++;
+				continue;
+			}
 			cv->flush_rows[cv->nflush++] = (uint32_t)row;
 			bytes += cv->rows[row].size;
 			if (!on[cv->rows[row].srv]) {
@@ -1809,11 +2065,15 @@ static int cview_key(void *state, struct ctx *ctx, int key, size_t sel)
 		}
 		free(on);
 		if (cv->nflush == 0) {
-			ctx_error(ctx, EXIT_NEGATIVE, "no key shown: nothing to flush");
+			ctx_error(ctx, EXIT_NEGATIVE, "no key shown%s: nothing to flush",
+				  unsendable > 0 ? " that memcached's text protocol can carry" : "");
 			return VIEW_USED;
 		}
-		snprintf(q, sizeof(q), "Delete the %zu keys shown (%lld bytes) on %zu server%s?", cv->nflush,
-			 (long long)bytes, servers, servers == 1 ? "" : "s");
+		char skip[96] = "";
+		if (unsendable > 0)
+			snprintf(skip, sizeof(skip), " (%zu more that the text protocol cannot carry stay)", unsendable);
+		snprintf(q, sizeof(q), "Delete the %zu keys shown (%lld bytes) on %zu server%s%s?", cv->nflush,
+			 (long long)bytes, servers, servers == 1 ? "" : "s", skip);
 		ctx_confirm(ctx, q, cv_flush_yes, cv);
 		return VIEW_USED;
 	}
@@ -1840,6 +2100,7 @@ static void cview_close(void *state)
 	free(cv->srv);
 	free(cv->rows);
 	free(cv->flush_rows);
+	free(cv->del_on);
 	buf_free(&cv->keys);
 	buf_free(&cv->keyscratch);
 	buf_free(&cv->valbuf);
@@ -1849,7 +2110,7 @@ static void cview_close(void *state)
 
 static const struct key_help cview_keys[] = {
 	{ "Enter", "the value of the key (from its server)" },
-	{ "d", "delete the key from every server (asks first)" },
+	{ "d", "delete the key from the servers that hold it (asks first, naming them)" },
 	{ "F", "delete every key shown: filter with / first (asks first)" },
 	{ "i", "the pool's stats and rates (s sorts, as in every list)" },
 	{ NULL, NULL },

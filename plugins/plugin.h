@@ -31,6 +31,11 @@ enum role { ROLE_NORMAL, ROLE_OK, ROLE_WARN, ROLE_FAIL, ROLE_DIM, ROLE_HEAD };
  * cell.real with column.decimals places (0: six significant digits), a
  * JSON number. COL_TEXT prints the bytes of cell.text, sanitised for the
  * output format.
+ *
+ * A COL_INT or COL_REAL cell may also carry text: a word for people in
+ * place of a value that is a code, such as "never" for a TTL of -1. The
+ * text format prints the word (sanitised); tsv, csv and JSON print the
+ * number, so scripts keep the documented value.
  */
 enum col_type { COL_TEXT, COL_INT, COL_TIME, COL_BOOL, COL_REAL };
 
@@ -43,7 +48,8 @@ struct column {
 };
 
 struct cell {
-	const char *text; /* untrusted bytes (not NUL-terminated necessarily); NULL = empty */
+	const char *text; /* untrusted bytes (not NUL-terminated necessarily); NULL = empty;
+			   * on a number cell: the text format's word for it, or NULL */
 	size_t len;       /* bytes of text; ignored when text is NULL */
 	long long num;    /* value of COL_INT/COL_TIME/COL_BOOL cells */
 	double real;      /* value of COL_REAL cells */

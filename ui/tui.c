@@ -498,7 +498,8 @@ static void draw_list(struct list *l, const char *header)
 			if (c->null) {
 				s = "-";
 				len = 1;
-			} else if (cols[i].type == COL_TEXT) {
+			} else if (cols[i].type == COL_TEXT || (cols[i].type == COL_INT && c->text != NULL)) {
+				/* text, or a number's word for people ("never") */
 				s = c->text != NULL ? c->text : "";
 				len = c->text != NULL ? c->len : 0;
 			} else if (cols[i].type == COL_TIME) {

@@ -62,6 +62,11 @@ static void cell_text(struct buf *b, const struct column *col, const struct cell
 			buf_addc(b, '-');
 		return;
 	}
+	/* A number's word for people ("never" for a TTL of -1): text only. */
+	if (people && is_num(col) && c->text != NULL) {
+		sanitize_buf(b, c->text, c->len, mode);
+		return;
+	}
 	switch (col->type) {
 	case COL_INT:
 		buf_addf(b, "%lld", c->num);

@@ -2,8 +2,11 @@
 # The verification cache on real memcached servers, written by the mail
 # filter's own client (Perl's Cache::Memcached and Cache::Memcached::Fast):
 # placement with weights, namespace and ketama, listing, values (plain,
-# gzip, Storable), the rehash copies a down server leaves, deleting every
-# copy, flushing by prefix among other keys, servers down or silent.
+# gzip, Storable) read back key by key, TTLs ("never" in the text form),
+# the rehash copies a down server leaves at the chain position
+# Cache::Memcached picks, deleting every copy, flushing by prefix among
+# other keys, keys the text protocol cannot carry, a server named by a
+# host name, servers down or silent.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../memcached.sh"
 W="perl $ROOT/tests/helpers/cm_write.pl"
@@ -30,6 +33,32 @@ conf() { # conf NAME SERVERS [KEY=VALUE...]
 	echo "$f"
 }
 now=$(date +%s)
+# get_all NAME CONF KVFILE: every key of KVFILE read back with cache get
+# (the copy on the primary server) is the value written.
+get_all() {
+	local name=$1 c=$2 bad="" n=0 k v got
+	while read -r k v; do
+		n=$((n + 1))
+		got=$("$MAILOPS" -c "$c" -o tsv cache get "$k" </dev/null | awk -F'\t' '$3 == "primary" {print $11}')
+		[ "$got" = "$v" ] || bad="$bad $k"
+	done <"$3"
+	expect_eq "$name ($n keys)" "" "$bad"
+}
+# bin_set I KEY VALUE: a set over the binary protocol, which carries keys
+# (a blank, a newline) that a text command line cannot.
+bin_set() {
+	perl -MIO::Socket::INET -e 'my ($p, $k, $v) = @ARGV; my $s = IO::Socket::INET->new("127.0.0.1:$p") or die "$!\n";
+		print $s pack("CCnCCnNNQ>", 0x80, 1, length $k, 8, 0, 0, 8 + length($k) + length($v), 0, 0), pack("NN", 0, 0), $k, $v;
+		sysread($s, my $r, 24) == 24 or die "no reply\n"; my @h = unpack("CCnCCn", $r); exit($h[5] ? 1 : 0)' "${MC_PORT[$1]}" "$2" "$3"
+}
+# DNS: "127.0.0.1:PORT" of a real DNS server serving the test zone
+# (mx1.two-mx.test is 127.0.0.1): tests/run's, or one started here (and
+# stopped at exit), or empty when none could start.
+DNS=${MAILOPS_TEST_DNS:-}
+if [ -z "$DNS" ]; then
+	at_exit "bash '$ROOT/tests/peers/dnsmasq.sh' stop '$TMP/dns'"
+	port=$(bash "$ROOT/tests/peers/dnsmasq.sh" start "$TMP/dns" 2>"$TMP/dns.err") && DNS=127.0.0.1:$port
+fi
 schema_lines() { # schema_lines N PREFIX
 	for i in $(seq 1 "$1"); do echo "$2user$i@example.org valid 250 2.1.5 $((now - i)) mx$((i % 3)).example.org Ok"; done
 }
@@ -49,6 +78,12 @@ expect_eq "list_decodes_schema_state" 60 "$(printf '%s\n' "$OUT" | awk -F'\t' '$
 age=$(printf '%s\n' "$OUT" | awk -F'\t' '$1 == "ca:r:user7@example.org" {print $10}')
 if [ -n "$age" ] && [ "$age" -ge 7 ] && [ "$age" -le 30 ]; then ok "list_age_from_the_answer_time"; else not_ok "list_age_from_the_answer_time" "age=$age"; fi
 expect_eq "list_ttl_never" 60 "$(printf '%s\n' "$OUT" | awk -F'\t' '$3 == -1' | wc -l)"
+# For people "never"; for scripts -1 (tsv above, JSON here).
+run "$MAILOPS" -c "$C" cache list --prefix ca:r:
+expect_eq "list_text_header" "KEY SERVER TTL_S" "$(printf '%s\n' "$OUT" | head -1 | awk '{print $1, $2, $3}')"
+expect_eq "list_text_ttl_never" 60 "$(printf '%s\n' "$OUT" | tail -n +2 | awk '$3 == "never"' | wc -l)"
+run "$MAILOPS" -c "$C" -o json cache list --prefix ca:r:
+expect_eq "list_json_ttl_minus_1" 60 "$(printf '%s\n' "$OUT" | jq -s 'map(select(.ttl_s == -1)) | length')"
 run "$MAILOPS" -c "$C" -o tsv cache list --match 'other:1*'
 expect_eq "list_match_glob" "other:1 other:10 other:11 other:12 other:13 other:14 other:15 other:16 other:17 other:18 other:19" \
 	"$(printf '%s\n' "$OUT" | tail -n +2 | cut -f1 | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
@@ -62,6 +97,7 @@ while read -r k _; do
 	[ -n "$p" ] || bad="$bad $k"
 done <"$TMP/plain.kv"
 expect_eq "locate_primary_is_where_cache_memcached_wrote (80 keys)" "" "$bad"
+get_all "get_reads_back_every_plain_value" "$C" "$TMP/plain.kv"
 
 # get: the value Perl wrote, decoded.
 run "$MAILOPS" -c "$C" -o json cache get ca:r:user5@example.org
@@ -95,6 +131,27 @@ run "$MAILOPS" -c "$C" -o tsv cache list --prefix 'ca:r:j'
 expect_eq "utf8_key_decoded" "ca:r:jörg@example.org" "$(printf '%s\n' "$OUT" | tail -n +2 | cut -f1)"
 run "$MAILOPS" -c "$C" -o json cache get 'ca:r:jörg@example.org'
 expect_eq "utf8_key_get" "valid" "$(printf '%s\n' "$OUT" | jq -r .state)"
+# A key with a TTL shows its seconds in every form; one without, "never".
+echo "ca:r:ttl@example.org valid 250 2.1.5 $now mx.example.org Ok" | $W --servers "$S" --ttl 600 >/dev/null
+run "$MAILOPS" -c "$C" cache list --prefix ca:r:ttl@
+ttl=$(printf '%s\n' "$OUT" | awk '$1 == "ca:r:ttl@example.org" {print $3}')
+if [ -n "$ttl" ] && [ "$ttl" -ge 590 ] && [ "$ttl" -le 600 ]; then ok "list_text_ttl_seconds ($ttl)"; else not_ok "list_text_ttl_seconds" "$OUT"; fi
+run "$MAILOPS" -c "$C" cache locate ca:r:user5@example.org
+expect_match "locate_text_ttl_never" '^127\.0\.0\.1:[0-9]+ +primary +yes +never ' "$OUT"
+run "$MAILOPS" -c "$C" -o tsv cache locate ca:r:user5@example.org
+expect_match "locate_tsv_ttl_minus_1" $'\tprimary\ttrue\t-1\t' "$OUT"
+
+# A server named by a host name, resolved through [dns] servers.
+if [ -n "$DNS" ]; then
+	CD=$(conf dnsname "mx1.two-mx.test:$P0")
+	printf '[dns]\nservers = %s\n' "$DNS" >>"$CD"
+	run "$MAILOPS" -c "$CD" -o tsv cache list --prefix ca:r:
+	expect_eq "host_name_server_list_exits_0" 0 "$RC"
+	expect_eq "host_name_server_lists_its_keys" "$(actual | awk -F'\t' -v p="$P0" '$2 == p && /^ca:r:/ {print $1}')" \
+		"$(printf '%s\n' "$OUT" | awk -F'\t' -v s="mx1.two-mx.test:$P0" '$2 == s {print $1}' | LC_ALL=C sort)"
+else
+	not_ok "dns_peer_running" "$(cat "$TMP/dns.err" 2>/dev/null)"
+fi
 
 # ---- weighted servers and a namespace ----
 flush_all
@@ -119,6 +176,7 @@ while read -r k _; do
 	[ -n "$p" ] || bad="$bad $k"
 done <"$TMP/w.kv"
 expect_eq "weighted_namespace_locate_primary (90 keys)" "" "$bad"
+get_all "get_reads_back_every_weighted_namespace_value" "$CW" "$TMP/w.kv"
 
 # ---- a server down: Cache::Memcached rehashes; del finds every copy ----
 flush_all
@@ -129,17 +187,45 @@ mc_stop 1
 $W --servers "$S" <"$TMP/r.kv" >"$TMP/r.out" 2>&1
 mc_restart 1
 # Keys whose primary is server 1 now exist only as rehash copies elsewhere.
+# Cache::Memcached's own buckets and _hashfunc give, per key, the chain
+# its get_sock walks (each server once, in order) and the server it wrote
+# to with server 1 down: the first of the chain that is not server 1.
+perl -MCache::Memcached -e 'my ($down, @servers) = @ARGV;
+	my $m = Cache::Memcached->new({ servers => \@servers }); $m->init_buckets;
+	my ($b, $n) = ($m->{buckets}, $m->{bucketcount});
+	while (my $line = <STDIN>) {
+		my ($k) = split / /, $line;
+		my ($hv, @chain, %seen, $used) = (Cache::Memcached::_hashfunc($k));
+		for (my $tries = 0; $tries++ < 20;) {
+			my $h = $b->[$hv % $n];
+			push @chain, $h unless $seen{$h}++;
+			$used //= $h if $h ne $down;
+			$hv += Cache::Memcached::_hashfunc($tries . $k);
+		}
+		my ($pos) = grep { $chain[$_] eq $used } 0 .. $#chain;
+		print join("\t", $k, join(" ", @chain), $pos ? "rehash $pos\@$used" : "primary\@$used"), "\n";
+	}' "127.0.0.1:$P1" $S <"$TMP/r.kv" >"$TMP/r.chain"
+actual >"$TMP/r.actual"
 rehash_keys=""
 bad=""
-while read -r k _; do
+badchain=""
+nowhere=""
+while IFS=$'\t' read -r k chain want; do
+	[ "${chain%% *}" = "127.0.0.1:$P1" ] || continue
+	rehash_keys="$rehash_keys $k"
 	r=$("$MAILOPS" -c "$CR" -o tsv cache locate "$k")
-	if printf '%s\n' "$r" | awk -F'\t' '$2 == "primary" && $1 == "127.0.0.1:'"$P1"'"' | grep -q .; then
-		rehash_keys="$rehash_keys $k"
-		printf '%s\n' "$r" | awk -F'\t' '$2 ~ /^rehash/ && $3 == "true"' | grep -q . || bad="$bad $k"
-	fi
-done <"$TMP/r.kv"
+	# The chain mailops names, primary then "rehash N" rows in order.
+	got=$(printf '%s\n' "$r" | awk -F'\t' '$2 == "primary" || $2 ~ /^rehash / {print $1}' | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$chain" ] || badchain="$badchain $k"
+	# The copy: exactly one, at the position Cache::Memcached used.
+	[ "$(printf '%s\n' "$r" | awk -F'\t' '$3 == "true" {print $2 "@" $1}')" = "$want" ] || bad="$bad $k"
+	# And that is where the servers' own dumps have it.
+	[ "$(awk -F'\t' -v k="$k" '$1 == k {print "127.0.0.1:" $2}' "$TMP/r.actual")" = "${want#*@}" ] || nowhere="$nowhere $k"
+done <"$TMP/r.chain"
 if [ -n "$rehash_keys" ]; then ok "some_keys_belong_to_the_stopped_server"; else not_ok "some_keys_belong_to_the_stopped_server"; fi
-expect_eq "rehash_copy_found_on_the_chain" "" "${bad:-}"
+expect_eq "rehash_chain_is_cache_memcached_s" "" "$badchain"
+expect_eq "rehash_copy_found_on_the_chain at the position Cache::Memcached wrote it" "" "$bad"
+expect_eq "rehash_position_is_where_the_servers_hold_it" "" "$nowhere"
 k=$(echo $rehash_keys | cut -d' ' -f1)
 # And a copy on the primary too, as after the server came back.
 echo "$k valid 250 2.1.5 $now mx.example.org Ok" | $W --servers "$S" >/dev/null
@@ -158,6 +244,7 @@ flush_all
 CF=$(conf flush "$S" namespace=md:)
 { schema_lines 150 ca:r:; for i in $(seq 1 50); do echo "ca:d:domain$i.example valid 250 - $now mx -"; done; for i in $(seq 1 40); do echo "sess:$i x"; done; } >"$TMP/f.kv"
 $W --servers "$S" --namespace md: <"$TMP/f.kv" >/dev/null
+get_all "get_reads_back_every_md_namespace_value" "$CF" "$TMP/f.kv"
 mc_cmd 0 "set foreign 0 0 1" "x" >/dev/null # another application's key, no namespace
 # Live keys, from the servers' own dumps (curr_items also counts items a
 # flush_all invalidated until memcached reclaims them, at its own pace).
@@ -190,6 +277,29 @@ run "$MAILOPS" -c "$C" -o tsv cache flush --all --yes
 expect_match "flush_all_without_namespace_uses_flush_all" "flush_all done" "$OUT"
 # flush_all invalidates lazily (curr_items drops later): ask for the keys.
 expect_eq "flush_all_leaves_no_key" "0 0" "$(mc_cmd 0 'mg foreign v' | grep -c '^VA') $("$MAILOPS" -c "$C" -o tsv cache list | tail -n +2 | wc -l)"
+
+# ---- keys the text protocol cannot carry (stored over the binary protocol) ----
+# Sent in a pipelined mg or md, "a b" or "a<LF>b" would answer twice and
+# shift every answer after it onto the wrong key: they are not sent.
+flush_all
+for i in $(seq 1 20); do echo "ca:r:u$i@example.org invalid $((500 + i)) 5.1.1 $now mx.example.org No"; done >"$TMP/u.kv"
+$W --servers "$S" <"$TMP/u.kv" >/dev/null
+bin_set 0 "ca:r:sp ace@example.org" "valid 250 2.1.5 $now mx.example.org Ok"
+bin_set 0 $'ca:r:new\nline@example.org' "valid 250 2.1.5 $now mx.example.org Ok"
+run "$MAILOPS" -c "$C" -o tsv cache list --prefix ca:r:
+expect_eq "unsendable_list_exits_0" 0 "$RC"
+expect_eq "unsendable_keys_listed_without_values" 'ca:r:new\nline@example.org ca:r:sp ace@example.org' \
+	"$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '$8 == ""' | cut -f1 | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "every_other_row_has_its_own_value" "20" \
+	"$(printf '%s\n' "$OUT" | awk -F'\t' '$1 ~ /^ca:r:u[0-9]+@/ {n = substr($1, 7) + 0; if ($9 == 500 + n) ok++} END {print ok + 0}')"
+expect_match "unsendable_list_warns_with_count" "warning: 2 keys that memcached's text protocol cannot carry" "$ERR"
+run "$MAILOPS" -c "$C" -o tsv cache flush --prefix ca:r: --yes
+expect_eq "unsendable_flush_exits_0" 0 "$RC"
+expect_eq "unsendable_flush_deletes_the_others" "20 0" "$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '{d += $4; e += $6} END {print d " " e}')"
+expect_match "unsendable_flush_warns_with_count" "warning: 2 matching keys that memcached's text protocol cannot carry" "$ERR"
+expect_eq "unsendable_keys_left_alone" "2" "$(mc_dump 0 | grep -c 'sp%20ace\|new%0Aline')"
+expect_eq "no_other_key_left" "0" "$(for i in 0 1 2; do mc_dump "$i"; done | grep -c 'key=ca%3Ar%3Au')"
+flush_all
 
 # ---- servers down, refusing or silent ----
 schema_lines 30 ca:r: | $W --servers "$S" >/dev/null
@@ -255,6 +365,7 @@ schema_lines 200 ca:r: >"$TMP/k.kv"
 $W --fast --ketama 150 --servers "$SW" --namespace fast: <"$TMP/k.kv" >/dev/null
 run "$MAILOPS" -c "$CK" -o tsv cache list --prefix ca:r:
 expect_eq "ketama_list_finds_all_200" 200 "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)"
+get_all "get_reads_back_every_ketama_namespace_value" "$CK" "$TMP/k.kv"
 bad=""
 while read -r k _; do
 	p=$("$MAILOPS" -c "$CK" -o tsv cache locate "$k" | awk -F'\t' '$2 == "primary" && $3 == "true"')

@@ -2,7 +2,8 @@
  * tests/unit/test_memcache.c: pins backend/memcache.c: metadump lines as
  * memcached 1.6.18 prints them and as newer versions do (extra fields, a
  * leading OK), URL-decoded keys, stats lines, the verification value line,
- * [cache] servers parsing, and Cache::Memcached's placement (values checked
+ * [cache] servers parsing, which dumped keys the text protocol cannot carry
+ * (mc_key_ok), and Cache::Memcached's placement (values checked
  * against the Perl module; the pool-level agreement is in
  * tests/e2e/batch_cache.sh).
  */
@@ -227,6 +228,41 @@ static void test_ketama_continuum_weights(void **state)
 	mc_pool_free(&p);
 }
 
+/* A metadump shows keys stored over the binary protocol URL-encoded; the
+ * decoded bytes are what list and flush would send back in mg/md, so
+ * mc_key_ok must refuse those a text command line cannot carry. */
+static void test_dumped_keys_the_text_protocol_cannot_carry(void **state)
+{
+	static const struct {
+		const char *line;
+		bool ok;
+	} cases[] = {
+		{ "key=md%3Aca%3Ar%3Aa%40example.org exp=-1 la=1 cas=1 fetch=no cls=1 size=64", true },
+		{ "key=k%C3%A9y exp=-1 la=1 cas=1 fetch=no cls=1 size=64", true },
+		{ "key=ca%3Ar%3Asp%20ace exp=-1 la=1 cas=1 fetch=no cls=1 size=64", false },
+		{ "key=ca%3Ar%3Anew%0Aline exp=-1 la=1 cas=1 fetch=no cls=1 size=64", false },
+		{ "key=a%0D%0Amn exp=-1 la=1 cas=1 fetch=no cls=1 size=64", false },
+		{ "key=tab%09 exp=-1 la=1 cas=1 fetch=no cls=1 size=64", false },
+		{ "key=del%7F exp=-1 la=1 cas=1 fetch=no cls=1 size=64", false },
+	};
+	struct mc_meta m;
+	struct buf key;
+	char long_key[252];
+
+	(void)state;
+	buf_init(&key);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(mc_metadump_line(cases[i].line, strlen(cases[i].line), &m, &key), 1);
+		if (mc_key_ok(m.key, m.klen) != cases[i].ok)
+			fail_msg("%s: mc_key_ok should be %s", cases[i].line, cases[i].ok ? "true" : "false");
+	}
+	buf_free(&key);
+	memset(long_key, 'k', sizeof(long_key));
+	assert_true(mc_key_ok(long_key, 250));
+	assert_false(mc_key_ok(long_key, 251));
+	assert_false(mc_key_ok(long_key, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_pool_parses_servers),
 		cmocka_unit_test(test_crc_placement_as_cache_memcached),
 		cmocka_unit_test(test_ketama_continuum_weights),
+		cmocka_unit_test(test_dumped_keys_the_text_protocol_cannot_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
