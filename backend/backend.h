@@ -754,6 +754,8 @@ void smtp_sess_close(struct smtp_sess *s);
 void smtp_sess_abort(struct smtp_sess *s);
 /* Recipients queued and not answered yet. */
 size_t smtp_sess_pending(const struct smtp_sess *s);
+/* The dialogue so far (when opts.transcript), for a live view; NULL if none. */
+const char *smtp_sess_transcript(const struct smtp_sess *s, size_t *len);
 bool smtp_sess_accepting(const struct smtp_sess *s);
 
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */

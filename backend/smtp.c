@@ -805,6 +805,12 @@ size_t smtp_sess_pending(const struct smtp_sess *s)
 	return n;
 }
 
+const char *smtp_sess_transcript(const struct smtp_sess *s, size_t *len)
+{
+	*len = s->transcript.len;
+	return s->o.transcript ? s->transcript.data : NULL;
+}
+
 bool smtp_sess_accepting(const struct smtp_sess *s)
 {
 	return s->accepting && !s->closing && s->phase != P_QUIT && s->phase != P_DONE &&

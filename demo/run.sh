@@ -46,6 +46,24 @@ if [ ! -S "$DEMO/run/memcached.sock" ]; then
 	exit 69
 fi
 
+# A small scripted SMTP server for the demo's "remote" domain example.net
+# (unknown* local parts rejected, the rest accepted): callaheads have a
+# server to ask without the network.
+rm -f "$DEMO/run/smtp.port"
+perl "$ROOT/tests/peers/smtp_fault.pl" --portfile "$DEMO/run/smtp.port" --log "$DEMO/run/smtp.log" accept \
+	2>"$DEMO/run/smtp.err" &
+pids+=($!)
+echo $! >"$DEMO/run/smtp.pid"
+for _ in $(seq 1 100); do
+	[ -s "$DEMO/run/smtp.port" ] && break
+	sleep 0.02
+done
+if [ ! -s "$DEMO/run/smtp.port" ]; then
+	echo "demo: the SMTP server did not start: $(cat "$DEMO/run/smtp.err")" >&2
+	exit 69
+fi
+printf '# domain  [host]:port, as mailertable\nexample.net [127.0.0.1]:%s\n' "$(cat "$DEMO/run/smtp.port")" >"$DEMO/routes"
+
 # The demo site's aliases, compiled as newaliases would.
 sed "s|@DEMO@|$DEMO|g" demo/aliases >"$DEMO/aliases"
 cp demo/staff.list "$DEMO/staff.list"
@@ -59,13 +77,13 @@ fi
 now=$(date +%s)
 {
 	for u in alice bob carol dave erin frank grace heidi; do
-		echo "ca:r:$u@example.org valid 250 2.1.5 $((now - RANDOM % 80000)) mx1.example.org 2.1.5 Ok"
+		echo "ca:r:$u@example.org valid 250 2.1.5 $((now - RANDOM % 80000)) mx1.example.org Ok"
 	done
 	for u in mallory trent oscar; do
-		echo "ca:r:$u@example.org invalid 550 5.1.1 $((now - RANDOM % 40000)) mx1.example.org 5.1.1 User unknown"
+		echo "ca:r:$u@example.org invalid 550 5.1.1 $((now - RANDOM % 40000)) mx1.example.org User unknown"
 	done
 	echo "ca:d:catchall.example accept-all 250 - $now mx.catchall.example -"
-	echo "ca:d:refuses.example refused 554 5.7.1 $now mx.refuses.example 5.7.1 Go away"
+	echo "ca:d:refuses.example refused 554 5.7.1 $now mx.refuses.example Go away"
 } | perl "$ROOT/tests/helpers/cm_write.pl" --servers "$DEMO/run/memcached.sock" --namespace demo: --ttl 86400 \
 	>"$DEMO/run/cache-fill.log" 2>&1 || echo "demo: the cache entries were not written: $(cat "$DEMO/run/cache-fill.log")" >&2
 
@@ -79,6 +97,13 @@ local_domains = example.org
 [cache]
 servers = $DEMO/run/memcached.sock
 namespace = demo:
+
+[callahead]
+; example.net goes to the demo's SMTP server; other domains would need DNS
+routes = $DEMO/routes
+helo = demo.mailops.test
+connect_timeout = 5
+reply_timeout = 5
 
 [dns]
 ; no network in the demo: nothing is looked up

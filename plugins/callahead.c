@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,8 @@ struct check {
 	bool refused;
 	struct loop_timer *deadline;
 	struct check *wnext; /* waiting for a session slot */
+	struct sess_ctx *in; /* the session it was given to, while it is there */
+	bool no_cache;
 };
 
 enum { SESSION_QUEUE = 4 };
@@ -595,6 +598,7 @@ static void on_answer(void *arg, void *tag, const struct smtp_answer *a)
 	struct sess_ctx *sc = arg;
 	struct check *c = tag;
 
+	c->in = NULL;
 	if (c->phase == PH_DONE)
 		return;
 	set_answer(c, a->state, SRC_PROBE, a->code, a->dsn, a->text, a->textlen);
@@ -631,6 +635,7 @@ static void on_end(void *arg, const struct smtp_end *end)
 	e->nsess--;
 	for (size_t i = 0; i < sc->nleft; i++) {
 		struct check *c = sc->left[i];
+		c->in = NULL;
 		if (c->phase == PH_DONE)
 			continue;
 		if (end->transcript != NULL) {
@@ -696,7 +701,9 @@ static void server_pump(struct engine *e, struct server *srv)
 		c->wnext = NULL;
 		if (c->phase == PH_DONE)
 			continue;
-		if (!smtp_sess_rcpt(use->sess, c->addr, c)) {
+		if (smtp_sess_rcpt(use->sess, c->addr, c)) {
+			c->in = use;
+		} else {
 			/* it stopped taking recipients meanwhile: queue again */
 			c->wnext = srv->wait;
 			srv->wait = c;
@@ -782,7 +789,7 @@ static void check_start(struct check *c)
 		return;
 	}
 	c->deadline = loop_timer_add(e->loop, (unsigned)e->cfg->callahead.probe_timeout * 1000u, false, deadline_hit, c);
-	if (e->cache_ok && !e->no_cache)
+	if (e->cache_ok && !c->no_cache)
 		cache_lookup(c);
 	else
 		start_smtp(c);
@@ -804,7 +811,7 @@ static void check_done(struct check *c)
 		loop_timer_del(c->deadline);
 		c->deadline = NULL;
 	}
-	if (c->source == SRC_PROBE && e->cache_ok && !e->no_cache)
+	if (c->source == SRC_PROBE && e->cache_ok && !c->no_cache)
 		cache_store(c);
 	e->active--;
 	e->done++;
@@ -824,12 +831,13 @@ static void engine_pump(struct engine *e)
 					smtp_sess_close(s->s[i]->sess);
 }
 
-static void engine_add(struct engine *e, const char *addr)
+static struct check *engine_add(struct engine *e, const char *addr)
 {
 	struct check *c = xcalloc(1, sizeof(*c));
 
 	c->e = e;
 	c->addr = xstrdup(addr);
+	c->no_cache = e->no_cache;
 	c->cache_age = c->cache_ttl = -2;
 	buf_init(&c->text);
 	buf_init(&c->transcript);
@@ -840,6 +848,7 @@ static void engine_add(struct engine *e, const char *addr)
 		e->c = xrealloc(e->c, e->cap * sizeof(*e->c));
 	}
 	e->c[e->n++] = c;
+	return c;
 }
 
 static int engine_init(struct engine *e, struct ctx *ctx, struct loop *loop)
@@ -1018,6 +1027,10 @@ static void check_cells(const struct check *c, struct cell *cells)
 	cells[8].null = c->cache_age == -2;
 	cells[9] = cell_num(c->cache_ttl);
 	cells[9].null = c->cache_ttl == -2;
+	if (c->cache_ttl == -1) {
+		cells[9].text = "never"; /* text form only; tsv/json keep -1 */
+		cells[9].len = 5;
+	}
 	cells[10] = cell_bytes(c->transcript.data, c->transcript.len);
 	cells[10].null = c->transcript.len == 0;
 }
@@ -1183,6 +1196,333 @@ static int cmd_mx(struct ctx *ctx, int argc, char **argv)
 	return m.rc;
 }
 
+/* ---- the Callahead tab ---- */
+
+/*
+ * Checks typed in the console run on the console's own loop: each is a row
+ * (newest first) that shows its step and time while it runs and its
+ * answer when it ends. Nothing here waits: DNS, SMTP and the cache answer
+ * through callbacks, so a hanging server holds only its own row.
+ */
+struct caview {
+	struct ctx *ctx;
+	struct engine e;
+	bool ok;
+	char err[512];
+	struct loop_timer *tick;
+	char header[512];
+	char cell_ms[32];
+	char cell_state[64];
+	struct buf scratch;
+	struct check *del; /* the row whose cache entry a 'x' question is about */
+	unsigned gen, seen; /* rows added or answered / as the list last saw them */
+};
+
+/* The batch columns without the cache's (Enter shows them), the text
+ * last, where it has the width left. */
+static const struct column view_columns[] = {
+	{ "address", "Address", COL_TEXT, 26, 0 },
+	{ "state", "State", COL_TEXT, 13, 0 },
+	{ "code", "Code", COL_INT, 4, 0 },
+	{ "dsn", "DSN", COL_TEXT, 7, 0 },
+	{ "server", "Server", COL_TEXT, 24, 0 },
+	{ "source", "Source", COL_TEXT, 6, 0 },
+	{ "elapsed_ms", "ms", COL_INT, 6, 0 },
+	{ "text", "Text", COL_TEXT, 0, 0 },
+};
+enum { NCOLS_VIEW = 8 };
+
+static const char *const phase_names[] = { "queued", "cache", "dns", "smtp", "" };
+
+static void caview_done(struct engine *e, struct check *c)
+{
+	struct caview *v = e->arg;
+
+	(void)c;
+	v->gen++;
+	ctx_dirty(v->ctx);
+}
+
+static void caview_tick(void *arg)
+{
+	struct caview *v = arg;
+
+	if (v->e.done < v->e.n)
+		ctx_dirty(v->ctx);
+}
+
+static int caview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
+{
+	struct caview *v = xcalloc(1, sizeof(*v));
+
+	v->ctx = ctx;
+	buf_init(&v->scratch);
+	if (engine_init(&v->e, ctx, ctx_loop(ctx)) != 0) {
+		errf(err, errlen, EXIT_CONFIG, "the callahead engine could not start");
+		buf_free(&v->scratch);
+		free(v);
+		return EXIT_CONFIG;
+	}
+	v->e.arg = v;
+	v->e.on_done = caview_done;
+	v->tick = loop_timer_add(ctx_loop(ctx), 250, true, caview_tick, v);
+	*state = v;
+	return 0;
+}
+
+static const struct column *caview_columns(void *state, int *n)
+{
+	(void)state;
+	*n = NCOLS_VIEW;
+	return view_columns;
+}
+
+static size_t caview_count(void *state)
+{
+	struct caview *v = state;
+
+	return v->e.n;
+}
+
+static struct check *caview_check(struct caview *v, size_t i)
+{
+	return i < v->e.n ? v->e.c[v->e.n - 1 - i] : NULL;
+}
+
+static void caview_row(void *state, size_t i, struct cell *cells)
+{
+	struct caview *v = state;
+	struct check *c = caview_check(v, i);
+
+	struct cell b[NCOLS_TRANSCRIPT];
+	check_cells(c, b);
+	memcpy(cells, b, NCOLS_VIEW * sizeof(*cells));
+	if (c->phase != PH_DONE) {
+		/* Still running: the step it is at, and the time so far. */
+		snprintf(v->cell_state, sizeof(v->cell_state), "%s...", c->started ? phase_names[c->phase] : "queued");
+		cells[1] = cell_role(cell_str(v->cell_state), ROLE_DIM);
+		cells[6] = cell_num(c->started ? util_now_ms() - c->t0 : 0);
+		cells[7] = cell_str(c->phase == PH_SMTP && c->ti < c->nt ? c->t[c->ti].host : "");
+		cells[5].null = true;
+	}
+}
+
+static const char *caview_header(void *state)
+{
+	struct caview *v = state;
+	const struct config *cfg = v->e.cfg;
+	size_t running = v->e.n - v->e.done, valid = 0, invalid = 0, other = 0;
+
+	for (size_t i = 0; i < v->e.n; i++) {
+		const struct check *c = v->e.c[i];
+		if (c->phase != PH_DONE)
+			continue;
+		if (c->state == CA_VALID || c->state == CA_ACCEPT_ALL)
+			valid++;
+		else if (c->state == CA_INVALID || c->state == CA_NO_DOMAIN || c->state == CA_NO_MAIL)
+			invalid++;
+		else
+			other++;
+	}
+	snprintf(v->header, sizeof(v->header), "%zu checks, %zu running: %zu valid, %zu invalid, %zu other  server: %s  cache: %s",
+		 v->e.n, running, valid, invalid, other,
+		 cfg->callahead.server[0] != '\0' ? cfg->callahead.server : "MX of the domain",
+		 v->e.cache_ok ? (cfg->cache.servers[0] != '\0' ? cfg->cache.servers : "127.0.0.1:11211") : "off");
+	if (v->e.n == 0)
+		snprintf(v->header + strlen(v->header), sizeof(v->header) - strlen(v->header),
+			 "  -- press a to check an address");
+	return v->header;
+}
+
+static void caview_add(struct caview *v, const char *text, bool no_cache)
+{
+	for (const char *p = text; *p != '\0';) {
+		while (*p == ' ' || *p == ',' || *p == ';' || *p == '\t')
+			p++;
+		size_t n = strcspn(p, " ,;\t");
+		if (n == 0)
+			break;
+		char *a = xstrndup(p, n);
+		p += n;
+		struct check *c = engine_add(&v->e, a);
+		c->no_cache = c->no_cache || no_cache;
+		free(a);
+	}
+	v->gen++;
+	engine_pump(&v->e);
+	ctx_select_row(v->ctx, 0);
+	ctx_dirty(v->ctx);
+}
+
+static void caview_asked(void *arg, const char *text)
+{
+	struct caview *v = arg;
+
+	if (text[0] == '\0')
+		return;
+	caview_add(v, text, false);
+	/* Stay in the prompt: pasted lines each become a check; Esc leaves. */
+	ctx_ask(v->ctx, "Address (Esc ends): ", caview_asked, v);
+}
+
+static void del_done(void *arg, int status, const char *why)
+{
+	struct caview *v = arg;
+
+	if (status != MC_OK)
+		ctx_error(v->ctx, EXIT_TEMPFAIL, "cache delete failed: %s", why);
+	else if (strncmp(why, "1 ", 2) == 0)
+		ctx_warn(v->ctx, "cache entry deleted");
+	else
+		ctx_warn(v->ctx, "no cache entry to delete (it was gone)");
+	ctx_dirty(v->ctx);
+}
+
+/* The entry the row's answer is (or would be) cached under. */
+static char entry_kind(const struct check *c)
+{
+	return c->state == CA_ACCEPT_ALL || (c->source == SRC_CACHE && c->state == CA_TEMPFAIL) ? 'd' : 'r';
+}
+
+static void caview_del_yes(void *arg)
+{
+	struct caview *v = arg;
+	struct check *c = v->del;
+	struct buf k, w;
+
+	if (c == NULL)
+		return;
+	buf_init(&k);
+	buf_init(&w);
+	char kind = entry_kind(c);
+	cache_key(&v->e, kind, kind == 'd' ? c->domain : c->addr, &k);
+	size_t srv = wire_key(&v->e, &k, &w);
+	const char *keys[1] = { w.data };
+	size_t lens[1] = { w.len };
+	mc_mdel(cache_conn(&v->e, srv), keys, lens, 1, del_done, v);
+	syslog(LOG_MAIL | LOG_NOTICE, "mailops: callahead: deleted the cache entry %s", k.data);
+	buf_free(&k);
+	buf_free(&w);
+}
+
+static int caview_key(void *state, struct ctx *ctx, int key, size_t sel)
+{
+	struct caview *v = state;
+	struct check *c = sel != (size_t)-1 ? caview_check(v, sel) : NULL;
+
+	if (key == 'a') {
+		ctx_ask(ctx, "Address (Esc ends): ", caview_asked, v);
+		return VIEW_USED;
+	}
+	if (key == 'c' && c != NULL) {
+		caview_add(v, c->addr, true);
+		return VIEW_DIRTY;
+	}
+	if (key == 'R' && c != NULL) {
+		caview_add(v, c->addr, false);
+		return VIEW_DIRTY;
+	}
+	if (key == 'x' && c != NULL) {
+		if (!v->e.cache_ok || c->domain == NULL) {
+			ctx_error(ctx, EXIT_USAGE, "no cache entry for this row");
+			return VIEW_USED;
+		}
+		struct buf k, w;
+		char q[600];
+		buf_init(&k);
+		buf_init(&w);
+		char kind = entry_kind(c);
+		cache_key(&v->e, kind, kind == 'd' ? c->domain : c->addr, &k);
+		size_t srv = wire_key(&v->e, &k, &w);
+		snprintf(q, sizeof(q), "Delete the cache entry %s from %s?", k.data, mc_server_name(&v->e.pool.servers[srv]));
+		v->del = c;
+		ctx_confirm(ctx, q, caview_del_yes, v);
+		buf_free(&k);
+		buf_free(&w);
+		return VIEW_USED;
+	}
+	return VIEW_UNUSED;
+}
+
+static char *caview_detail(void *state, size_t i)
+{
+	struct caview *v = state;
+	struct check *c = caview_check(v, i);
+	struct buf *b = &v->scratch;
+
+	buf_reset(b);
+	buf_addf(b, "address:  %s\n", c->addr);
+	if (c->phase != PH_DONE) {
+		buf_addf(b, "state:    running (%s, %lld ms so far)\n", phase_names[c->phase],
+			 (long long)(c->started ? util_now_ms() - c->t0 : 0));
+	} else {
+		buf_addf(b, "state:    %s\nsource:   %s\n", ca_state_name(c->state), src_names[c->source]);
+		if (c->code != 0)
+			buf_addf(b, "reply:    %d %s\n", c->code, c->dsn);
+		buf_addf(b, "server:   %s\nelapsed:  %lld ms\n", c->server, (long long)c->ms);
+		buf_adds(b, "text:     ");
+		buf_add(b, c->text.data, c->text.len);
+		buf_addc(b, '\n');
+		if (c->source == SRC_CACHE)
+			buf_addf(b, "cached:   %lld s ago, TTL left %lld s\n", c->cache_age, c->cache_ttl);
+	}
+	for (size_t k = 0; k < c->nt; k++)
+		buf_addf(b, "%s MX %zu: %s [%s]%s\n", k == 0 ? "\n" : "", k + 1, c->t[k].host, c->t[k].ip,
+			 k == c->ti && c->phase == PH_SMTP ? "  <- now" : "");
+	size_t tl = 0;
+	const char *t = c->in != NULL ? smtp_sess_transcript(c->in->sess, &tl) : NULL;
+	if (t == NULL) {
+		t = c->transcript.data;
+		tl = c->transcript.len;
+	}
+	if (tl > 0) {
+		buf_adds(b, "\nSMTP dialogue (-> sent, <- received, ~ under TLS):\n");
+		buf_add(b, t, tl);
+	}
+	return xstrdup(b->data);
+}
+
+static bool caview_poll(void *state)
+{
+	struct caview *v = state;
+	bool changed = v->gen != v->seen;
+
+	v->seen = v->gen;
+	return changed;
+}
+
+static void caview_close(void *state)
+{
+	struct caview *v = state;
+
+	loop_timer_del(v->tick);
+	engine_free(&v->e);
+	buf_free(&v->scratch);
+	free(v);
+}
+
+static const struct key_help caview_keys[] = {
+	{ "a", "check addresses (several per line; each Enter adds, Esc ends)" },
+	{ "c", "check the selected address again, bypassing the cache" },
+	{ "R", "check the selected address again" },
+	{ "x", "delete the selected address's cache entry (asks first)" },
+	{ "Enter", "the check's steps, MX walk and SMTP dialogue" },
+	{ NULL, NULL },
+};
+
+static const struct view callahead_view = {
+	.open = caview_open,
+	.columns = caview_columns,
+	.row_count = caview_count,
+	.row = caview_row,
+	.header = caview_header,
+	.key = caview_key,
+	.detail = caview_detail,
+	.poll = caview_poll,
+	.close = caview_close,
+	.keys = caview_keys,
+};
+
 /* ---- the table ---- */
 
 static const struct opt check_opts[] = {
@@ -1209,5 +1549,5 @@ const struct plugin plugin_callahead = {
 	.default_verb = "check",
 	.summary = "ask a mail server whether a recipient exists (SMTP callahead)",
 	.commands = commands,
-	.view = NULL,
+	.view = &callahead_view,
 };

@@ -197,6 +197,12 @@ void ctx_select_row(struct ctx *ctx, size_t i);
  * destructive verbs take --yes instead.
  */
 void ctx_confirm(struct ctx *ctx, const char *question, void (*yes)(void *arg), void *arg);
+/*
+ * Asks for a line of text in the status line, after label ("Address: ");
+ * done(arg, text) runs with what was typed when Enter is pressed (Esc or
+ * Ctrl-C cancel: done is not called). Console only.
+ */
+void ctx_ask(struct ctx *ctx, const char *label, void (*done)(void *arg, const char *text), void *arg);
 /* The rows the list on top shows now (after its filter), as model rows:
  * what "act on what you see" (flush the filtered keys) acts on. */
 size_t ctx_shown_count(struct ctx *ctx);

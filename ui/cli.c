@@ -589,6 +589,12 @@ void ctx_confirm(struct ctx *ctx, const char *question, void (*yes)(void *arg), 
 		tui_confirm(question, yes, arg);
 }
 
+void ctx_ask(struct ctx *ctx, const char *label, void (*done)(void *arg, const char *text), void *arg)
+{
+	if (ctx->console)
+		tui_ask(label, done, arg);
+}
+
 size_t ctx_shown_count(struct ctx *ctx)
 {
 	return ctx->console ? tui_shown_count() : 0;

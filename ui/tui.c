@@ -48,7 +48,7 @@ struct overlay {
 	struct list list;
 };
 
-enum prompt_kind { PROMPT_NONE, PROMPT_CMD, PROMPT_FILTER, PROMPT_SEARCH, PROMPT_CONFIRM };
+enum prompt_kind { PROMPT_NONE, PROMPT_CMD, PROMPT_FILTER, PROMPT_SEARCH, PROMPT_CONFIRM, PROMPT_ASK };
 
 struct tui {
 	struct config *cfg;
@@ -68,6 +68,9 @@ struct tui {
 	char question[512];  /* PROMPT_CONFIRM: what is asked, and what a 'y' runs */
 	void (*confirm_yes)(void *arg);
 	void *confirm_arg;
+	char ask_label[64]; /* PROMPT_ASK: a view's question, and where the answer goes */
+	void (*ask_done)(void *arg, const char *text);
+	void *ask_arg;
 	char *history[HISTORY_MAX];
 	int nhist, hpos;
 	char status[512];
@@ -624,11 +627,12 @@ static void draw_status(void)
 		return;
 	}
 	if (T->prompt != PROMPT_NONE) {
-		const char *lead = T->prompt == PROMPT_CMD ? ":" : "/";
-		int avail = COLS - 1; /* columns after the lead */
-		int cursor_col = 0, skipped = 0, first = 0, x = 1;
+		const char *lead = T->prompt == PROMPT_CMD ? ":" : T->prompt == PROMPT_ASK ? T->ask_label : "/";
+		int lw = (int)ui_width(lead, strlen(lead));
+		int avail = COLS - lw; /* columns after the lead */
+		int cursor_col = 0, skipped = 0, first = 0, x = lw;
 
-		draw_str(y, 0, 1, lead, A_BOLD, false);
+		draw_str(y, 0, lw, lead, A_BOLD, false);
 		for (int i = 0; i < T->icur; i++)
 			cursor_col += input_width(T->input[i]);
 		/* Long input: show the window around the cursor. The text before it
@@ -637,8 +641,8 @@ static void draw_status(void)
 		if (cursor_col > avail - 2) {
 			while (first < T->icur && cursor_col - skipped + 1 > avail - 2)
 				skipped += input_width(T->input[first++]);
-			draw_str(y, 1, 1, "\xe2\x80\xa6", A_DIM, false);
-			x = 2;
+			draw_str(y, lw, 1, "\xe2\x80\xa6", A_DIM, false);
+			x = lw + 1;
 		}
 		char buf[INPUT_MAX * 4 + 8];
 		wchar_t tmp[INPUT_MAX + 1];
@@ -853,6 +857,16 @@ void tui_confirm(const char *question, void (*yes)(void *arg), void *arg)
 	tui_dirty();
 }
 
+void tui_ask(const char *label, void (*done)(void *arg, const char *text), void *arg)
+{
+	if (T == NULL)
+		return;
+	snprintf(T->ask_label, sizeof(T->ask_label), "%s", label);
+	T->ask_done = done;
+	T->ask_arg = arg;
+	prompt_open(PROMPT_ASK);
+}
+
 bool tui_shown_row(size_t pos, size_t *row)
 {
 	struct list *l = T != NULL ? current_list() : NULL;
@@ -917,6 +931,11 @@ static void prompt_key(int key, bool fkey)
 				if (l->shown == 0 && s[0] != '\0')
 					set_status(true, "no row matches '%s'", s);
 			}
+		} else if (kind == PROMPT_ASK) {
+			void (*done)(void *, const char *) = T->ask_done;
+			T->ask_done = NULL;
+			if (done != NULL)
+				done(T->ask_arg, s);
 		} else if (kind == PROMPT_SEARCH) {
 			struct overlay *o = top_overlay();
 			if (o != NULL && o->is_pager && s[0] != '\0') {

@@ -108,6 +108,7 @@ void tui_push_view(const struct view *view, void *state);
 void tui_pop_view(void);
 void tui_select_row(size_t row);
 void tui_confirm(const char *question, void (*yes)(void *arg), void *arg);
+void tui_ask(const char *label, void (*done)(void *arg, const char *text), void *arg);
 bool tui_shown_row(size_t pos, size_t *row);
 size_t tui_shown_count(void);
 

@@ -33,6 +33,14 @@ keys q
 keys 2
 expect_screen "demo_cache_tab_summary" '^1 server, 1 up  13 items' 5
 expect_screen "demo_cache_invalid_entry" '^ca:r:mallory@example.org '
+# The Callahead tab asks the demo's SMTP server, and the aliases first.
+smtp_pid=$(cat "$TMP/demo/run/smtp.pid" 2>/dev/null)
+keys 3 a
+keys_literal "someone@example.net unknown1@example.net postmaster@example.org"
+keys Enter Escape
+expect_screen "demo_callahead_valid" '^someone@example\.net +valid +250 ' 10
+expect_screen "demo_callahead_invalid" '^unknown1@example\.net +invalid +550 '
+expect_screen "demo_callahead_alias_first" '^postmaster@example\.org +valid +- +- +local '
 keys q
 expect_screen "demo_quits" '^EXIT=0$' 10
 gone=1
@@ -41,5 +49,6 @@ for _ in $(seq 1 40); do
 	sleep 0.1
 done
 if [ "$gone" = 0 ]; then ok "demo_stops_memcached_on_exit"; else not_ok "demo_stops_memcached_on_exit" "pid $pid still alive"; kill -9 "$pid"; fi
+if [ -n "$smtp_pid" ] && ! kill -0 "$smtp_pid" 2>/dev/null; then ok "demo_stops_smtp_on_exit"; else not_ok "demo_stops_smtp_on_exit" "pid '$smtp_pid'"; kill -9 "$smtp_pid" 2>/dev/null; fi
 
 done_testing
