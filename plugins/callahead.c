@@ -407,6 +407,12 @@ static int local_lookup(struct check *c)
 		size_t pl = strlen(path);
 		char *file = pl > 3 && strcmp(path + pl - 3, ".db") == 0 ? xstrdup(path) : xasprintf("%s.db", path);
 		found = aliasdb_get(file, wait, c->addr, strlen(c->addr), &val, &vlen, &code, err, sizeof(err));
+		if (found == 0) {
+			/* the domain's catch-all, as virtusertable and virtual(5) have it */
+			char *at = xasprintf("@%s", c->domain);
+			found = aliasdb_get(file, wait, at, strlen(at), &val, &vlen, &code, err, sizeof(err));
+			free(at);
+		}
 		if (found < 0)
 			found = 0;
 		free(file);

@@ -97,6 +97,16 @@ expect_eq "alias_first" "valid alias valid user" \
 	"$(field state sales@corp.test) $(field source sales@corp.test) $(field state root@corp.test) $(field source root@corp.test)"
 expect_match "alias_shows_its_targets" 'alice, bob' "$(field text sales@corp.test)"
 expect_eq "aliases_made_no_connection" "$before" "$(sessions)"
+# The extra maps (Postfix virtual, built by postmap): whole addresses, then @domain.
+printf 'exact@virt.test alice\n@catchall.test bob\n' >"$TMP/virtual"
+pf_postmap "hash:$TMP/virtual"
+CV=$TMP/virt.conf
+sed "s|^local_domains = corp.test|local_domains = corp.test virt.test catchall.test\nmaps = hash:$TMP/virtual|" "$C" >"$CV"
+before=$(sessions)
+run "$MAILOPS" -c "$CV" -o tsv callahead exact@virt.test anyone@catchall.test
+expect_eq "virtual_maps_first" "valid alias valid alias" \
+	"$(field state exact@virt.test) $(field source exact@virt.test) $(field state anyone@catchall.test) $(field source anyone@catchall.test)"
+expect_eq "virtual_maps_made_no_connection" "$before" "$(sessions)"
 run "$MAILOPS" -c "$C" -o tsv callahead nobody-here@corp.test
 expect_eq "local_unknown_goes_to_the_server" "probe" "$(field source nobody-here@corp.test)"
 
