@@ -68,7 +68,9 @@ CF
 	touch -d '-1 min' "$PF_I/etc/main.cf" "$PF_I/etc/master.cf"
 	at_exit pf_stop
 	"$R/usr/sbin/postfix" -c "$PF_I/etc" start >"$PF_I/start.log" 2>&1 || { cat "$PF_I/start.log" >&2; return 1; }
-	for i in $(seq 1 100); do
+	# Under load (CI runs the tests in parallel, also under ASan) the
+	# master takes a while to listen.
+	for i in $(seq 1 400); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null && return 0
 		sleep 0.05
 	done

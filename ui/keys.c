@@ -27,7 +27,7 @@ const struct key_binding key_table[] = {
 	{ SCOPE_GLOBAL, "r", "reload the tab", { K('r', ACT_REOPEN) } },
 	{ SCOPE_GLOBAL, "q", "back; quit from a tab", { K('q', ACT_QUIT) } },
 	/* SIGINT, not a key: the terminal turns Ctrl-C into the signal (tui.c). */
-	{ SCOPE_GLOBAL, "Ctrl-C", "cancel the prompt or question; with none open, quit (status 130)", { { 0 } } },
+	{ SCOPE_GLOBAL, "Ctrl-C", "cancel the prompt or question, or stop a running : command; else quit (130)", { { 0 } } },
 	{ SCOPE_LIST, "j, k, Down, Up", "next / previous row",
 	  { K('j', ACT_DOWN), F(KEY_DOWN, ACT_DOWN), K('k', ACT_UP), F(KEY_UP, ACT_UP) } },
 	{ SCOPE_LIST, "PgDn, Space, Ctrl-F", "next page",

@@ -11,11 +11,13 @@
  */
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <wctype.h>
@@ -740,12 +742,107 @@ static void redraw_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the ':' prompt runs a batch command into the pager ---- */
 
+/*
+ * A verb from the prompt runs in a child process, with its output and its
+ * messages going to unlinked temporary files, so the console keeps
+ * answering while it works (a callahead to a hanging server, a listing of
+ * a million keys): the verbs run as in batch mode, on loops of their own,
+ * never touching the screen. The child's end closes a pipe the loop
+ * watches; then the output opens in the pager. Esc or Ctrl-C stop it.
+ */
+struct job {
+	pid_t pid;
+	FILE *out, *err;
+	struct loop_watch *watch;
+	int fd;
+	char text[INPUT_MAX * 4];
+	int64_t started;
+};
+static struct job J = { .pid = -1, .fd = -1 };
+
+static char *slurp(FILE *f, size_t *len)
+{
+	struct buf b;
+	char tmp[65536];
+	size_t n;
+
+	buf_init(&b);
+	fflush(f);
+	rewind(f);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(&b, tmp, n);
+	*len = b.len;
+	return b.len > 0 ? buf_take(&b) : (buf_free(&b), xstrdup(""));
+}
+
+static void job_done(int fd, int what, void *arg)
+{
+	char c;
+	int status = 0;
+
+	(void)what;
+	(void)arg;
+	if (read(fd, &c, 1) > 0)
+		return; /* the child writes nothing: only its end matters */
+	loop_watch_del(J.watch);
+	J.watch = NULL;
+	close(J.fd);
+	J.fd = -1;
+	while (waitpid(J.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	J.pid = -1;
+	tui_progress(NULL);
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	size_t outlen, errlen;
+	char *out = slurp(J.out, &outlen), *errs = slurp(J.err, &errlen);
+	fclose(J.out);
+	fclose(J.err);
+	size_t first = strcspn(errs, "\n");
+	if (WIFSIGNALED(status)) {
+		set_status(true, ":%s stopped", J.text);
+	} else {
+		/* What it said on stderr goes to the status line, and to the
+		 * pager too when it said more than one line. */
+		if (errlen > first + 1) {
+			out = xrealloc(out, outlen + errlen + 1);
+			memcpy(out + outlen, errs, errlen);
+			outlen += errlen;
+			out[outlen] = '\0';
+		}
+		if (outlen > 0) {
+			char title[sizeof(J.text) + 32];
+			snprintf(title, sizeof(title), ":%s%s", J.text, rc != 0 ? "  (failed)" : "");
+			tui_pager(title, out, outlen);
+		}
+		if (rc != 0)
+			set_status(true, "exit %d%s%.*s", rc, first > 0 ? ": " : "", (int)first, errs);
+		else if (first > 0)
+			set_status(false, "%.*s", (int)first, errs);
+	}
+	free(out);
+	free(errs);
+	tui_dirty();
+}
+
+/* Esc or Ctrl-C while a command runs: stop it. */
+static bool job_cancel(void)
+{
+	if (J.pid <= 0)
+		return false;
+	kill(J.pid, SIGTERM);
+	return true;
+}
+
 static void run_command(const char *text)
 {
 	char err[512];
 	int argc;
-	char **words = cli_split(text, &argc, err, sizeof(err));
 
+	if (J.pid > 0) {
+		set_status(true, ":%s is still running (Esc stops it)", J.text);
+		return;
+	}
+	char **words = cli_split(text, &argc, err, sizeof(err));
 	if (words == NULL) {
 		set_status(true, "%s", err);
 		return;
@@ -756,53 +853,68 @@ static void run_command(const char *text)
 	}
 	struct cli_line line;
 	int rc = cli_parse(&line, argc, words, err, sizeof(err));
-	if (rc != 0) {
-		set_status(true, "%s", err);
+	if (rc != 0 || (line.plugin == NULL && !line.help && !line.version)) {
+		set_status(true, "%s", rc != 0 ? err : "usage: PLUGIN [VERB] [ARGS], e.g. ':help' or ':aliases show root'");
 		cli_line_free(&line);
 		cli_words_free(words);
 		return;
 	}
-	if (line.plugin == NULL && !line.help && !line.version) {
-		set_status(true, "usage: PLUGIN [VERB] [ARGS], e.g. ':help' or ':aliases show root'");
-		cli_line_free(&line);
-		cli_words_free(words);
-		return;
-	}
-	/* Output goes to the pager; what it says on stderr to the status line
-	 * (and to the pager too when it says more than one line). */
-	char *out = NULL, *errs = NULL;
-	size_t outlen = 0, errlen = 0;
-	FILE *f = open_memstream(&out, &outlen);
-	FILE *fe = open_memstream(&errs, &errlen);
-	if (f == NULL || fe == NULL) {
+	int pfd[2] = { -1, -1 };
+	J.out = tmpfile();
+	J.err = tmpfile();
+	if (J.out == NULL || J.err == NULL || pipe2(pfd, O_CLOEXEC) != 0) {
 		set_status(true, "cannot run: %s", strerror(errno));
-		if (f != NULL)
-			fclose(f);
-		if (fe != NULL)
-			fclose(fe);
-		free(out);
-		free(errs);
-		cli_line_free(&line);
-		cli_words_free(words);
-		return;
+		goto fail;
 	}
-	rc = cli_run(&line, T->cfg, T->loop, f, fe, true);
-	fclose(fe);
-	size_t first = strcspn(errs, "\n");
-	if (errlen > first + 1)
-		fwrite(errs, 1, errlen, f);
-	fclose(f);
-	if (outlen > 0) {
-		char title[600];
-		snprintf(title, sizeof(title), ":%s%s", text, rc != 0 ? "  (failed)" : "");
-		tui_pager(title, out, outlen);
+	fflush(NULL);
+	J.pid = fork();
+	if (J.pid < 0) {
+		set_status(true, "cannot run: %s", strerror(errno));
+		goto fail;
 	}
-	if (rc != 0)
-		set_status(true, "exit %d%s%.*s", rc, first > 0 ? ": " : "", (int)first, errs);
-	else if (first > 0)
-		set_status(false, "%.*s", (int)first, errs);
-	free(errs);
-	free(out);
+	if (J.pid == 0) {
+		/* The child: batch mode on its own loops, never the screen nor
+		 * the keyboard; it ends with _exit, leaving the terminal alone. */
+		struct config *cfg = T->cfg;
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGWINCH, SIG_IGN);
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, 0);
+		close(pfd[0]);
+		T = NULL;
+		curses_on = false; /* the parent's terminal: not ours to restore */
+		util_set_fatal_hook(NULL);
+		int code = cli_run(&line, cfg, NULL, J.out, J.err, false);
+		fflush(J.out);
+		fflush(J.err);
+		_exit(code);
+	}
+	close(pfd[1]);
+	J.fd = pfd[0];
+	J.watch = loop_watch_add(T->loop, J.fd, LOOP_READ, job_done, NULL);
+	J.started = util_now_ms();
+	snprintf(J.text, sizeof(J.text), "%s", text);
+	char msg[sizeof(J.text) + 40];
+	snprintf(msg, sizeof(msg), "running :%s ... (Esc stops it)", text);
+	tui_progress(msg);
+	cli_line_free(&line);
+	cli_words_free(words);
+	tui_dirty();
+	return;
+fail:
+	if (pfd[0] >= 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	if (J.out != NULL)
+		fclose(J.out);
+	if (J.err != NULL)
+		fclose(J.err);
+	J.out = J.err = NULL;
+	J.pid = -1;
 	cli_line_free(&line);
 	cli_words_free(words);
 }
@@ -1142,6 +1254,8 @@ static void handle_key(int key, bool fkey)
 		prompt_key(key, fkey);
 		return;
 	}
+	if (!fkey && key == 27 && job_cancel())
+		return;
 	struct overlay *o = top_overlay();
 	bool pager = o != NULL && o->is_pager;
 	enum action a = keys_lookup(pager ? SCOPE_PAGER : SCOPE_LIST, key, fkey);
@@ -1231,6 +1345,8 @@ static void signal_cb(int sig, void *arg)
 		prompt_key(27, false);
 		return;
 	}
+	if (sig == SIGINT && job_cancel())
+		return;
 	/* SIGINT 130, SIGHUP 129, SIGTERM 143: as a shell reports a death by the signal. */
 	T->quit = true;
 	T->exit_code = 128 + sig;
@@ -1319,6 +1435,18 @@ int tui_main(struct config *cfg, bool no_color)
 	if (!tui.quit)
 		loop_run(tui.loop);
 
+	if (J.pid > 0) {
+		/* A ':' command still running goes with the console. */
+		kill(J.pid, SIGTERM);
+		while (waitpid(J.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		J.pid = -1;
+		loop_watch_del(J.watch);
+		J.watch = NULL;
+		close(J.fd);
+		fclose(J.out);
+		fclose(J.err);
+	}
 	while (tui.noverlays > 0)
 		overlay_pop();
 	for (int i = 0; i < tui.ntabs; i++)

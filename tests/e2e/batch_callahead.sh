@@ -10,8 +10,8 @@
 . "$(dirname "$0")/../postfix.sh"
 . "$(dirname "$0")/../memcached.sh"
 
-if ! pf_start; then
-	not_ok "postfix_started"
+if ! pf_start 2>"$TMP/pf.err"; then
+	not_ok "postfix_started" "$(cat "$TMP/pf.err")"
 	done_testing
 	exit 1
 fi

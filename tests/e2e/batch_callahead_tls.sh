@@ -17,8 +17,8 @@ if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.local.test"
 fi
 chmod 644 "$TMP/tls/key.pem" "$TMP/tls/cert.pem"
 if ! pf_start "smtpd_tls_security_level = encrypt" "smtpd_tls_cert_file = $TMP/tls/cert.pem" \
-	"smtpd_tls_key_file = $TMP/tls/key.pem" "smtpd_tls_loglevel = 1"; then
-	not_ok "postfix_started"
+	"smtpd_tls_key_file = $TMP/tls/key.pem" "smtpd_tls_loglevel = 1" 2>"$TMP/pf.err"; then
+	not_ok "postfix_started" "$(cat "$TMP/pf.err")"
 	done_testing
 	exit 1
 fi

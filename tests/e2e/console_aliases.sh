@@ -86,12 +86,18 @@ sleep 0.3
 console_start 100 30
 console_run -c "$TMP/l.conf"
 expect_screen "locked_state_shown" 'LOCKED: being rebuilt; retrying'
-# A verb from the prompt does not wait for the lock either: 75 at once.
+# A verb from the prompt runs in a child of its own: it waits for the lock
+# as in batch mode while the console keeps answering, then shows its answer.
 keys :
 keys_literal 'aliases show root'
 keys Enter
-expect_screen "prompt_verb_on_locked_db_is_tempfail_at_once" 'exit 75: .*being rebuilt' 2
+expect_screen "prompt_verb_waits_for_lock" 'running :aliases show root' 2
+keys '?'
+expect_screen "keys_answer_while_prompt_verb_waits" 'go to tab N' 2
+keys q
 wait "$holder"
+expect_screen "prompt_verb_answers_after_release" '^root:daemon' 5
+keys q
 expect_screen "list_after_lock_released" "^$D/locked.db  hash  $N aliases  complete" 5
 expect_screen "rows_after_lock_released" '^postmaster +root'
 
@@ -109,6 +115,7 @@ printf 'zz-from-prompt: root\n' >>"$D/aliases"
 keys :
 keys_literal "aliases build $D/aliases $D/locked.db"
 keys Enter
+expect_screen "build_from_prompt_output_in_pager" '^DB +ALIASES +REJECTED +LAYOUT' 5
 keys q
 expect_screen "build_from_prompt_reloads_tab" "^$D/locked.db  hash  $((N + 2)) aliases  complete" 5
 # The text file edited after the build: out of date.

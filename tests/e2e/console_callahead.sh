@@ -73,6 +73,21 @@ keys c
 expect_screen "c_bypasses_cache" '5 checks' 3
 sleep 0.5
 expect_match "c_row_is_a_probe" '^unknown1@fault\.test +invalid +550 +5\.1\.1 .* probe ' "$(screen | grep -m1 '^unknown1@')"
+# A ':' command runs in a child: the console answers meanwhile, Esc stops it,
+# and one that ends opens its output in the pager.
+keys :
+keys_literal "callahead --no-cache b@hang.test"
+keys Enter
+expect_screen "prompt_command_runs_in_background" 'running :callahead --no-cache b@hang\.test' 3
+keys 1 3
+expect_screen "tabs_switch_while_it_runs" '^5 checks' 3
+keys Escape
+expect_screen "esc_stops_prompt_command" ':callahead --no-cache b@hang\.test stopped' 3
+keys :
+keys_literal "callahead -o tsv x@fault.test"
+keys Enter
+expect_screen "prompt_command_output_in_pager" '^x@fault\.test	valid|^x@fault\.test +valid' 5
+keys q
 keys q
 expect_screen "quits" '^EXIT=0$' 5
 done_testing
