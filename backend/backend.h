@@ -575,6 +575,50 @@ void mc_set(struct mc_conn *c, const char *key, size_t klen, const char *val, si
 /* A key memcached's text protocol can carry: 1..250 bytes, no blank or control byte. */
 bool mc_key_ok(const char *key, size_t len);
 
+/* ---- mailbox.c: messages from mbox, Maildir, MH, .eml and stdin ---- */
+
+/* One message, as mailbox_read hands it over. */
+struct mbox_msg {
+	size_t n;              /* 1-based position across all the sources given */
+	const char *source;    /* the file it is in ("-" for standard input) */
+	int64_t offset;        /* of its "From " line in an mbox; 0 for a file of its own */
+	const char *from_line; /* the mbox "From " line (without its LF), or NULL */
+	size_t from_len;
+	const char *data;      /* header and body, ">From " unquoted, bare CRs made LF */
+	size_t len;
+	bool truncated;        /* the file ended inside it (in the header, or before its Content-Length) */
+	const char *error;     /* set when it could not be read at all (data is NULL then) */
+};
+/* Called for each message in order; data is valid during the call only.
+ * A non-zero return stops the reading. */
+typedef int (*mbox_fn)(void *arg, const struct mbox_msg *m);
+struct mbox_opts {
+	bool recursive;        /* Maildir++ subfolders and Maildirs below a Maildir */
+	/* every 16 MB read, and at the end; total is 0 when unknown (directories, stdin) */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *arg;
+};
+/*
+ * Reads the sources in order: an mbox file (a file whose first line is
+ * "From "; split at "From " lines after a blank line, or where a
+ * Content-Length lands on one), a single message file, a Maildir (cur/
+ * then new/, names sorted, never tmp/), an MH or plain directory (its files
+ * in numeric/name order), or "-" (standard input, spooled to an unlinked
+ * temporary file). Files are mapped: memory is bounded by the largest
+ * message. A file of a directory that cannot be read is a message with
+ * error set, and the reading goes on. Returns 0, or an exit code with err
+ * filled when a source given cannot be read at all (EXIT_NOINPUT,
+ * EXIT_NOPERM).
+ */
+int mailbox_read(const char *const *sources, size_t n, const struct mbox_opts *o, mbox_fn cb, void *arg, char *err,
+		 size_t errlen);
+/* The message at (source, offset) again, into out (for display). */
+int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, size_t errlen);
+/* The offset of the body: after the first empty line (LF or CRLF), or len. */
+size_t mail_body_offset(const char *p, size_t len);
+/* The first header called name (any case), unfolded, into out; false when absent. */
+bool mail_header(const char *p, size_t len, const char *name, struct buf *out);
+
 /* ---- dns.c: where mail for a domain goes (c-ares, through the loop) ---- */
 
 enum dns_status {

@@ -1,0 +1,539 @@
+/*
+ * backend/mailbox.c: messages from mailboxes, one at a time, in order: mbox
+ * files (mboxo and mboxrd ">From " quoting, an optional Content-Length),
+ * Maildir folders (cur/ and new/, never tmp/; with recursive, the
+ * Maildir++ subfolders too), MH and plain directories, single message
+ * files, and "-" for standard input.
+ *
+ * Files are mapped, not read: a message is handed to the callback as a
+ * pointer into the mapping (or, when it holds quoted ">From " lines or
+ * bare CR line ends, as a copy in one reused buffer), so memory is bounded
+ * by the largest message, never by the mailbox. Standard input is spooled
+ * to an unlinked temporary file and mapped the same way. A message that
+ * cannot be read (an unreadable file in a Maildir, an mbox cut in its
+ * header) becomes an error or truncated message and the reading goes on.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+struct reader {
+	const struct mbox_opts *o;
+	mbox_fn cb;
+	void *arg;
+	size_t n;        /* messages handed out so far */
+	struct buf copy; /* a message that needed unquoting */
+	uint64_t done, total;
+	int stop;        /* the callback's non-zero return */
+};
+
+static void progress(struct reader *r, uint64_t add)
+{
+	uint64_t before = r->done;
+
+	r->done += add;
+	/* every 16 MB, and at the end */
+	if (r->o != NULL && r->o->progress != NULL &&
+	    (r->done / (16u << 20) != before / (16u << 20) || r->done == r->total))
+		r->o->progress(r->o->arg, r->done, r->total);
+}
+
+static int deliver(struct reader *r, struct mbox_msg *m)
+{
+	m->n = ++r->n;
+	int k = r->cb(r->arg, m);
+	if (k != 0)
+		r->stop = k;
+	return k;
+}
+
+/* Bare CR line ends (old Mac mail) become LF; CRLF and LF stay. */
+static bool cr_only(const char *p, size_t n)
+{
+	const char *cr = memchr(p, '\r', n < 65536 ? n : 65536);
+
+	return cr != NULL && (size_t)(cr - p) + 1 < n && cr[1] != '\n' && memchr(p, '\n', n < 65536 ? n : 65536) == NULL;
+}
+
+static bool is_from_line(const char *p, size_t n)
+{
+	return n >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
+/*
+ * The message's bytes as they were before the mbox quoted them: a line
+ * ">From " (mboxo) or ">>From " (mboxrd) loses one '>'. Only when there is
+ * one; else the mapping is used as is.
+ */
+static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix)
+{
+	const char *p = m->data;
+	size_t n = m->len;
+	bool quoted = false;
+
+	for (size_t i = 0; i < n && !quoted;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		size_t k = i;
+		while (k < e && p[k] == '>')
+			k++;
+		if (k > i && e - k >= 5 && memcmp(p + k, "From ", 5) == 0)
+			quoted = true;
+		i = e;
+	}
+	if (!quoted && !crlf_fix)
+		return;
+	buf_reset(&r->copy);
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		size_t k = i;
+		while (k < e && p[k] == '>')
+			k++;
+		if (quoted && k > i && e - k >= 5 && memcmp(p + k, "From ", 5) == 0)
+			i++;
+		buf_add(&r->copy, p + i, e - i);
+		i = e;
+	}
+	if (crlf_fix)
+		for (size_t i = 0; i < r->copy.len; i++)
+			if (r->copy.data[i] == '\r' && (i + 1 == r->copy.len || r->copy.data[i + 1] != '\n'))
+				r->copy.data[i] = '\n';
+	m->data = r->copy.data;
+	m->len = r->copy.len;
+}
+
+/* The end of the header (the offset of the body), or len when there is no blank line. */
+size_t mail_body_offset(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		if (nl == NULL)
+			return len;
+		size_t e = (size_t)(nl - p) + 1;
+		size_t ll = e - i - 1;
+		if (ll == 0 || (ll == 1 && p[i] == '\r'))
+			return e;
+		i = e;
+	}
+	return len;
+}
+
+bool mail_header(const char *p, size_t len, const char *name, struct buf *out)
+{
+	size_t nl = strlen(name);
+	size_t end = mail_body_offset(p, len);
+
+	buf_reset(out);
+	for (size_t i = 0; i < end;) {
+		const char *lf = memchr(p + i, '\n', end - i);
+		size_t e = lf != NULL ? (size_t)(lf - p) + 1 : end;
+		if (e - i > nl && p[i + nl] == ':' && strncasecmp(p + i, name, nl) == 0) {
+			/* The value, unfolded: continuation lines joined, CRLF dropped. */
+			size_t s = i + nl + 1;
+			while (s < e && (p[s] == ' ' || p[s] == '\t'))
+				s++;
+			for (;;) {
+				size_t ve = e;
+				while (ve > s && (p[ve - 1] == '\n' || p[ve - 1] == '\r'))
+					ve--;
+				buf_add(out, p + s, ve - s);
+				if (e >= end || (p[e] != ' ' && p[e] != '\t'))
+					break;
+				s = e;
+				lf = memchr(p + e, '\n', end - e);
+				e = lf != NULL ? (size_t)(lf - p) + 1 : end;
+			}
+			return true;
+		}
+		i = e;
+	}
+	return false;
+}
+
+/* The Content-Length of a header, or -1. */
+static int64_t content_length(const char *p, size_t len, struct buf *tmp)
+{
+	if (!mail_header(p, len, "Content-Length", tmp))
+		return -1;
+	char *end;
+	long long v = strtoll(tmp->data, &end, 10);
+	return end != tmp->data && v >= 0 ? v : -1;
+}
+
+/* Splits a mapped mbox into messages at "From " lines that follow a blank
+ * line (or start the file); a Content-Length that lands on the next "From "
+ * line (or the end) is believed, so an unquoted "From " in a body stays. */
+static void split_mbox(struct reader *r, const char *source, const char *p, size_t n)
+{
+	struct buf tmp;
+	bool fix = cr_only(p, n);
+	size_t i = 0;
+
+	buf_init(&tmp);
+	while (i < n && r->stop == 0) {
+		/* the From_ line */
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t hs = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		struct mbox_msg m = { .source = source, .offset = (int64_t)i };
+		m.from_line = is_from_line(p + i, n - i) ? p + i : NULL;
+		m.from_len = m.from_line != NULL ? hs - i - 1 : 0;
+		if (m.from_line == NULL)
+			hs = i; /* text before the first From_: a message of its own */
+		/* where the next message starts */
+		size_t next = n;
+		size_t body = hs + mail_body_offset(p + hs, n - hs);
+		int64_t cl = content_length(p + hs, n - hs, &tmp);
+		if (cl >= 0 && body + (size_t)cl <= n) {
+			size_t e = body + (size_t)cl;
+			size_t k = e;
+			while (k < n && (p[k] == '\n' || p[k] == '\r'))
+				k++;
+			if (k >= n || is_from_line(p + k, n - k))
+				next = k;
+			else
+				cl = -1;
+		} else {
+			cl = -1;
+		}
+		if (cl < 0) {
+			for (size_t k = hs; k < n;) {
+				const char *lf = memchr(p + k, '\n', n - k);
+				if (lf == NULL)
+					break;
+				size_t e = (size_t)(lf - p) + 1;
+				bool blank = e - k == 1 || (e - k == 2 && p[k] == '\r');
+				if (blank && e < n && is_from_line(p + e, n - e)) {
+					next = e;
+					break;
+				}
+				k = e;
+			}
+		}
+		/* the message without the blank line that separates it from the next */
+		size_t end = next;
+		if (end < n && end > hs && p[end - 1] == '\n') {
+			end--;
+			if (end > hs && p[end - 1] == '\r')
+				end--;
+		}
+		m.data = p + hs;
+		m.len = end > hs ? end - hs : 0;
+		m.truncated = body > end || (next == n && cl < 0 && mail_body_offset(m.data, m.len) == m.len);
+		unquote(r, &m, fix);
+		deliver(r, &m);
+		progress(r, next - i);
+		i = next;
+	}
+	buf_free(&tmp);
+}
+
+static int map_file(const char *path, int fd, const char **p, size_t *n, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errf(err, errlen, EXIT_NOINPUT, "%s: not a regular file", path);
+	*n = (size_t)st.st_size;
+	*p = "";
+	if (*n == 0)
+		return 0;
+	void *m = mmap(NULL, *n, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	madvise(m, *n, MADV_SEQUENTIAL);
+	*p = m;
+	return 0;
+}
+
+/* A file: an mbox when it starts with "From ", else one message. */
+static int read_file(struct reader *r, const char *path, int fd, bool single_only, char *err, size_t errlen)
+{
+	const char *p;
+	size_t n;
+	int rc = map_file(path, fd, &p, &n, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	if (!single_only && is_from_line(p, n)) {
+		split_mbox(r, path, p, n);
+	} else {
+		struct mbox_msg m = { .source = path, .data = p, .len = n };
+		m.truncated = n > 0 && mail_body_offset(p, n) == n && memchr(p, '\n', n) == NULL;
+		unquote(r, &m, cr_only(p, n));
+		deliver(r, &m);
+		progress(r, n);
+	}
+	if (n > 0)
+		munmap((void *)p, n);
+	return 0;
+}
+
+static void read_error(struct reader *r, const char *path, const char *why)
+{
+	struct mbox_msg m = { .source = path, .error = why };
+
+	deliver(r, &m);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	/* MH: numbers in numeric order; Maildir names by time: as strings. */
+	char *ex, *ey;
+	long nx = strtol(x, &ex, 10), ny = strtol(y, &ey, 10);
+	if (*ex == '\0' && *ey == '\0' && ex != x && ey != y)
+		return nx < ny ? -1 : nx > ny;
+	return strcmp(x, y);
+}
+
+/* The regular files of dir, sorted; dot files and MH's own files skipped. */
+static char **list_dir(const char *dir, size_t *count, char ***subdirs, size_t *nsub)
+{
+	DIR *d = opendir(dir);
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+
+	*count = 0;
+	if (nsub != NULL)
+		*nsub = 0;
+	if (d == NULL)
+		return NULL;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *full = xasprintf("%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (subdirs != NULL) {
+				*subdirs = xrealloc(*subdirs, (*nsub + 1) * sizeof(char *));
+				(*subdirs)[(*nsub)++] = xstrdup(e->d_name);
+			}
+		} else if (e->d_name[0] != '.' && strcmp(e->d_name, ".mh_sequences") != 0) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xrealloc(v, cap * sizeof(char *));
+			}
+			v[n++] = xstrdup(e->d_name);
+		}
+		free(full);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(char *), name_cmp);
+	if (subdirs != NULL && *nsub > 0)
+		qsort(*subdirs, *nsub, sizeof(char *), name_cmp);
+	*count = n;
+	return v;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Each file of dir as one message. */
+static void read_files_of(struct reader *r, const char *dir)
+{
+	size_t n;
+	char **names = list_dir(dir, &n, NULL, NULL);
+	char err[512];
+
+	for (size_t i = 0; i < n && r->stop == 0; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
+			read_error(r, path, err);
+		} else {
+			if (read_file(r, path, fd, true, err, sizeof(err)) != 0)
+				read_error(r, path, err);
+			close(fd);
+		}
+		free(path);
+	}
+	free_names(names, n);
+}
+
+static void read_maildir(struct reader *r, const char *dir)
+{
+	char *cur = xasprintf("%s/cur", dir), *new = xasprintf("%s/new", dir);
+
+	read_files_of(r, cur);
+	read_files_of(r, new);
+	free(cur);
+	free(new);
+	if (r->o == NULL || !r->o->recursive)
+		return;
+	/* Maildir++ subfolders (".Sent", ".Lists.abuse") and plain Maildirs below. */
+	size_t nf, nsub;
+	char **subs = NULL;
+	char **files = list_dir(dir, &nf, &subs, &nsub);
+	free_names(files, nf);
+	for (size_t i = 0; i < nsub && r->stop == 0; i++) {
+		if (strcmp(subs[i], "cur") == 0 || strcmp(subs[i], "new") == 0 || strcmp(subs[i], "tmp") == 0)
+			continue;
+		char *sub = xasprintf("%s/%s", dir, subs[i]);
+		char *scur = xasprintf("%s/cur", sub), *snew = xasprintf("%s/new", sub);
+		if (is_dir(scur) || is_dir(snew))
+			read_maildir(r, sub);
+		free(scur);
+		free(snew);
+		free(sub);
+	}
+	free_names(subs, nsub);
+}
+
+/* Standard input to an unlinked temporary file, so it can be mapped. */
+static int spool_stdin(char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/mailops-stdin.XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
+	int fd = mkstemp(tmpl);
+	char b[65536];
+	ssize_t k;
+
+	if (fd < 0) {
+		errf(err, errlen, EXIT_NOINPUT, "cannot spool standard input: %s", strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	unlink(tmpl);
+	free(tmpl);
+	while ((k = read(0, b, sizeof(b))) > 0 || (k < 0 && errno == EINTR)) {
+		if (k < 0)
+			continue;
+		for (ssize_t off = 0; off < k;) {
+			ssize_t w = write(fd, b + off, (size_t)(k - off));
+			if (w < 0) {
+				errf(err, errlen, EXIT_NOINPUT, "cannot spool standard input: %s", strerror(errno));
+				close(fd);
+				return -1;
+			}
+			off += w;
+		}
+	}
+	return fd;
+}
+
+static uint64_t size_of(const char *path)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_size;
+	return 0; /* directories: counted as they are read */
+}
+
+int mailbox_read(const char *const *sources, size_t nsources, const struct mbox_opts *o, mbox_fn cb, void *arg,
+		 char *err, size_t errlen)
+{
+	struct reader r = { .o = o, .cb = cb, .arg = arg };
+	int rc = 0;
+
+	buf_init(&r.copy);
+	for (size_t i = 0; i < nsources; i++)
+		r.total += size_of(sources[i]);
+	for (size_t i = 0; i < nsources && r.stop == 0 && rc == 0; i++) {
+		const char *s = sources[i];
+		if (strcmp(s, "-") == 0) {
+			int fd = spool_stdin(err, errlen);
+			if (fd < 0) {
+				rc = EXIT_NOINPUT;
+				break;
+			}
+			rc = read_file(&r, "-", fd, false, err, errlen);
+			close(fd);
+			continue;
+		}
+		if (is_dir(s)) {
+			char *cur = xasprintf("%s/cur", s), *new = xasprintf("%s/new", s);
+			bool maildir = is_dir(cur) || is_dir(new);
+			free(cur);
+			free(new);
+			if (maildir)
+				read_maildir(&r, s);
+			else
+				read_files_of(&r, s);
+			continue;
+		}
+		int fd = open(s, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", s, strerror(errno));
+			break;
+		}
+		rc = read_file(&r, s, fd, false, err, errlen);
+		close(fd);
+	}
+	buf_free(&r.copy);
+	return rc != 0 ? rc : 0;
+}
+
+struct get_arg {
+	struct buf *out;
+	bool truncated;
+};
+
+static int get_one(void *arg, const struct mbox_msg *m)
+{
+	struct get_arg *g = arg;
+
+	buf_add(g->out, m->data, m->len);
+	g->truncated = m->truncated;
+	return 1; /* the first message from the offset is the one */
+}
+
+/* One message again, by where mailbox_read said it was. */
+int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, size_t errlen)
+{
+	int fd = open(source, O_RDONLY | O_CLOEXEC);
+	struct get_arg g = { out, false };
+	struct reader r = { .cb = get_one, .arg = &g };
+
+	buf_reset(out);
+	if (fd < 0)
+		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", source, strerror(errno));
+	const char *p;
+	size_t n;
+	int rc = map_file(source, fd, &p, &n, err, errlen);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	buf_init(&r.copy);
+	if (offset == 0 && !is_from_line(p, n)) {
+		struct mbox_msg m = { .source = source, .data = p, .len = n };
+		unquote(&r, &m, cr_only(p, n));
+		get_one(&g, &m);
+	} else if (offset >= 0 && (size_t)offset < n && is_from_line(p + offset, n - (size_t)offset) &&
+		   (offset == 0 || p[offset - 1] == '\n')) {
+		split_mbox(&r, source, p + offset, n - (size_t)offset);
+	} else {
+		rc = errf(err, errlen, EXIT_DATAERR, "%s: no message at offset %lld (the mailbox changed?)", source,
+			  (long long)offset);
+	}
+	buf_free(&r.copy);
+	if (n > 0)
+		munmap((void *)p, n);
+	return rc;
+}
