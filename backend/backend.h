@@ -619,6 +619,15 @@ size_t mail_body_offset(const char *p, size_t len);
 /* The first header called name (any case), unfolded, into out; false when absent. */
 bool mail_header(const char *p, size_t len, const char *name, struct buf *out);
 
+/* ---- mime.c: GMime's start, RFC 2047 decoding ---- */
+
+/* g_mime_init(), once; every user of GMime calls it first. */
+void mime_init(void);
+/* A header value (unfolded) decoded from RFC 2047 to UTF-8, into out. */
+void mime_decode_header(const char *raw, size_t len, struct buf *out);
+/* Unicode code points of UTF-8 text (an invalid byte counts as one). */
+size_t utf8_codepoints(const char *s, size_t len);
+
 /* ---- dns.c: where mail for a domain goes (c-ares, through the loop) ---- */
 
 enum dns_status {
