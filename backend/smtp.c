@@ -137,10 +137,10 @@ int smtp_reply_line(struct smtp_reply *r, const char *line, size_t len, char *wh
 
 /* ---- the session ---- */
 
-enum cmd { C_BANNER, C_EHLO, C_HELO, C_STARTTLS, C_MAIL, C_RCPT, C_PROBE, C_RSET, C_QUIT };
+enum cmd { C_BANNER, C_EHLO, C_HELO, C_STARTTLS, C_MAIL, C_RCPT, C_PMAIL, C_PROBE, C_RSET, C_QUIT };
 
-static const char *const cmd_names[] = { "banner", "EHLO", "HELO", "STARTTLS", "MAIL FROM", "RCPT TO",
-					 "RCPT TO (probe)", "RSET", "QUIT" };
+static const char *const cmd_names[] = { "banner",    "EHLO",		 "HELO", "STARTTLS", "MAIL FROM", "RCPT TO",
+					 "MAIL FROM (probe)", "RCPT TO (probe)", "RSET", "QUIT" };
 
 struct rcpt {
 	char *addr;
@@ -152,6 +152,7 @@ struct rcpt {
 	char dsn[16];
 	struct buf text;
 	bool got_2xx;
+	bool probing; /* the accept-all probe's transaction has started */
 	struct rcpt *next;
 };
 
@@ -383,12 +384,15 @@ static void pump(struct smtp_sess *s)
 		if (!s->pipelining)
 			return; /* RCPT goes after MAIL's reply */
 		send_cmd(s, C_RCPT, r, "RCPT TO:<%s>", r->addr);
+		send_cmd(s, C_RSET, r, "RSET");
 		if (s->o.accept_all_probe) {
+			/* A transaction of its own: RSET, then a local part no one has. */
 			char p[300];
 			probe_addr(r->addr, p, sizeof(p));
+			send_cmd(s, C_PMAIL, r, "MAIL FROM:<%s>", s->from);
 			send_cmd(s, C_PROBE, r, "RCPT TO:<%s>", p);
+			send_cmd(s, C_RSET, r, "RSET");
 		}
-		send_cmd(s, C_RSET, r, "RSET");
 	}
 	if (s->rejects >= s->o.max_rejects)
 		s->accepting = false;
@@ -576,11 +580,8 @@ static void on_reply(struct smtp_sess *s, struct pend p)
 			snprintf(r->dsn, sizeof(r->dsn), "%s", rp->dsn);
 			buf_reset(&r->text);
 			buf_add(&r->text, rp->text.data, rp->text.len);
-			if (!s->pipelining) {
-				char pa[300];
-				probe_addr(r->addr, pa, sizeof(pa));
-				send_cmd(s, C_PROBE, r, "RCPT TO:<%s>", pa);
-			}
+			if (!s->pipelining)
+				send_cmd(s, C_RSET, r, "RSET"); /* then the probe's transaction */
 			break;
 		}
 		if (is2(code)) {
@@ -598,6 +599,20 @@ static void on_reply(struct smtp_sess *s, struct pend p)
 		if (!s->pipelining)
 			send_cmd(s, C_RSET, r, "RSET");
 		break;
+	case C_PMAIL:
+		if (r->answered || !r->got_2xx)
+			break;
+		if (!is2(code)) {
+			/* The probe could not be made: the recipient's own answer stands. */
+			answer(s, r, CA_VALID, r->code, r->dsn, r->text.data, r->text.len);
+			if (!s->pipelining)
+				send_cmd(s, C_RSET, r, "RSET");
+		} else if (!s->pipelining) {
+			char pa[300];
+			probe_addr(r->addr, pa, sizeof(pa));
+			send_cmd(s, C_PROBE, r, "RCPT TO:<%s>", pa);
+		}
+		break;
 	case C_PROBE:
 		if (r->answered || !r->got_2xx)
 			break;
@@ -611,15 +626,14 @@ static void on_reply(struct smtp_sess *s, struct pend p)
 		if (!is2(code)) {
 			fail(s, code, false, "RSET: %d %.*s", code, (int)rp->text.len, rp->text.data);
 			send_quit(s);
+		} else if (!s->pipelining && r != NULL && r->got_2xx && !r->answered && !r->probing) {
+			r->probing = true;
+			send_cmd(s, C_PMAIL, r, "MAIL FROM:<%s>", s->from);
 		}
 		break;
 	case C_QUIT:
 		close_now(s);
 		return;
-	}
-	/* A transaction is over when its last reply is in: free it. */
-	if (r != NULL && (p.cmd == C_RSET || (r->answered && !s->pipelining && p.cmd != C_MAIL))) {
-		/* kept until RSET (or the end) in both modes; see sess_free */
 	}
 	pump(s);
 }

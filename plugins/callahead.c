@@ -71,6 +71,7 @@ struct check {
 	struct loop_timer *deadline;
 	struct check *wnext; /* waiting for a session slot */
 	struct sess_ctx *in; /* the session it was given to, while it is there */
+	bool retried_421;
 	bool no_cache;
 };
 
@@ -648,7 +649,14 @@ static void on_end(void *arg, const struct smtp_end *end)
 			buf_reset(&c->transcript);
 			buf_add(&c->transcript, end->transcript, end->transcript_len);
 		}
-		if (end->failed) {
+		if (end->failed && end->code == 421 && !c->retried_421) {
+			/* The server closed on us (a limit, a restart): once more in
+			 * a new session before the next MX. */
+			c->retried_421 = true;
+			snprintf(c->why, sizeof(c->why), "%s", end->why);
+			c->why_code = end->code;
+			snprintf(c->why_dsn, sizeof(c->why_dsn), "%s", end->dsn != NULL ? end->dsn : "");
+		} else if (end->failed) {
 			/* This server could not answer: the next MX. */
 			snprintf(c->why, sizeof(c->why), "%s", end->why);
 			c->why_code = end->code;

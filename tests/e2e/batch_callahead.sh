@@ -66,6 +66,8 @@ expect_match "unknown_user_postfix_text" 'Recipient address rejected: User unkno
 	"$(field text ghost@local.test)"
 run "$MAILOPS" -c "$C" -o tsv callahead --no-cache sales@local.test
 expect_eq "postfix_alias_valid" "valid" "$(field state sales@local.test)"
+run "$MAILOPS" -c "$C" -o tsv callahead --no-cache --accept-all-probe bob@local.test
+expect_eq "accept_all_probe_on_postfix_is_valid" "valid" "$(field state bob@local.test)"
 run "$MAILOPS" -c "$C" -o tsv callahead --no-cache someone@example.org
 expect_eq "relay_denied_is_invalid" "invalid 554" "$(field state someone@example.org) $(field code someone@example.org)"
 expect_eq "never_data" 0 "$(grep -c 'DATA\|queued as\|status=sent' "$PF_I/maillog")"

@@ -108,6 +108,7 @@ peer_stop
 probe "421_ends_session" 421-close tempfail 3000 --no-cache w@fault.test
 expect_match "421_reason" '421 4\.7\.0 fault\.test closing' "$(field text w@fault.test)"
 expect_eq "421_no_quit_after" 0 "$(grep -c ' C: QUIT' "$PEER_LOG")"
+expect_eq "421_retried_once_in_a_new_session" 2 "$(grep -c ' CONNECT ' "$PEER_LOG")"
 peer_stop
 probe "reset_after_rcpt" reset-after-rcpt tempfail 3000 --no-cache x2@fault.test
 expect_match "reset_reason" '[Rr]eset|closed' "$(field text x2@fault.test)"
@@ -127,6 +128,9 @@ expect_match "transcript_column" '<- 502 5\.5\.1 EHLO not supported\\n.*-> HELO 
 peer_stop
 probe "accept_all_detected" accept-all accept-all 3000 --accept-all-probe a@fault.test
 expect_match "accept_all_probe_sent_random" ' C: RCPT TO:<nx-[0-9a-f]+@fault\.test>' "$(cat "$PEER_LOG")"
+# The probe is a transaction of its own: RSET, MAIL, then the random RCPT.
+expect_match "accept_all_probe_after_rset" 'C: RCPT TO:<a@fault\.test> C: RSET C: MAIL FROM:<> C: RCPT TO:<nx-' \
+	"$(grep ' C: ' "$PEER_LOG" | sed 's/^[0-9]* [0-9]* //' | tr '\n' ' ')"
 expect_match "accept_all_domain_fact" '^accept-all 250 2\.1\.5 ' "$(mc_has ca:d:fault.test)"
 run "$MAILOPS" -c "$TMP/accept_all_detected.conf" -o tsv callahead other@fault.test
 expect_eq "accept_all_served_from_cache" "accept-all cache" "$(field state other@fault.test) $(field source other@fault.test)"
@@ -139,6 +143,8 @@ expect_eq "pipelined_answers" "valid invalid valid" \
 	"$(field state p1@fault.test) $(field state unknown2@fault.test) $(field state p3@fault.test)"
 expect_match "pipelined_burst" ' BURST [3-9]' "$(cat "$PEER_LOG")"
 expect_eq "pipelined_one_session" 1 "$(grep -c ' CONNECT ' "$PEER_LOG")"
+run "$MAILOPS" -c "$CP" -o tsv callahead --no-cache --accept-all-probe q1@fault.test unknown3@fault.test
+expect_eq "pipelined_accept_all_probe" "accept-all invalid" "$(field state q1@fault.test) $(field state unknown3@fault.test)"
 peer_stop
 probe "no_221_bounded" no-221 valid 3000 --no-cache n@fault.test
 peer_stop
