@@ -194,7 +194,7 @@ struct smtp_sess {
 	char end_dsn[16];
 	char why[512];
 	bool in_cb;          /* a callback of ours runs: finishing waits */
-	bool finish_pending;
+	struct event *finish_ev; /* finishing deferred to the loop */
 };
 
 static SSL_CTX *tls_ctx;
@@ -837,6 +837,8 @@ static void sess_free(struct smtp_sess *s)
 		bufferevent_free(s->bev);
 	if (s->quit_timer != NULL)
 		event_free(s->quit_timer);
+	if (s->finish_ev != NULL)
+		event_free(s->finish_ev);
 	for (struct rcpt *r = s->todo, *n; r != NULL; r = n) {
 		n = r->next;
 		rcpt_free(r);
@@ -866,10 +868,10 @@ static void finish(struct smtp_sess *s)
 {
 	if (s->in_cb) {
 		/* An answer callback is on the stack: end from the loop. */
-		if (!s->finish_pending) {
-			s->finish_pending = true;
+		if (s->finish_ev == NULL) {
 			struct timeval now = { 0, 0 };
-			event_base_once(loop_base(s->loop), -1, EV_TIMEOUT, finish_later, s, &now);
+			s->finish_ev = evtimer_new(loop_base(s->loop), finish_later, s);
+			evtimer_add(s->finish_ev, &now);
 		}
 		return;
 	}
