@@ -356,7 +356,8 @@ static bool schema_key(const struct config *cfg, const char *k, size_t len)
 {
 	size_t pl = strlen(cfg->cache.prefix);
 
-	return len > pl + 2 && memcmp(k, cfg->cache.prefix, pl) == 0 && (k[pl] == 'r' || k[pl] == 'd') &&
+	/* r: recipient, d: domain, h: a key too long for memcached, hashed (DESIGN §7) */
+	return len > pl + 2 && memcmp(k, cfg->cache.prefix, pl) == 0 && (k[pl] == 'r' || k[pl] == 'd' || k[pl] == 'h') &&
 	       k[pl + 1] == ':';
 }
 

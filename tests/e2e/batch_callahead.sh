@@ -161,6 +161,16 @@ expect_eq "mailops_reads_what_the_snippet_wrote" "invalid cache 550" \
 	"$(field state carol@example.net) $(field source carol@example.net) $(field code carol@example.net)"
 expect_eq "snippet_and_mailops_agree_on_keys" "ca:r:upper%20case@x.test" "$($CACHE_CLI key r 'Upper Case@X.test')"
 
+# A key too long for memcached is hashed; the snippet agrees, and the
+# cache plugin decodes the entry under its h: key.
+long="$(head -c 260 /dev/zero | tr '\0' x)@local.test"
+run "$MAILOPS" -c "$C" -o tsv callahead "$long"
+expect_eq "long_address_invalid" "invalid" "$(field state "$long")"
+hkey=$($CACHE_CLI key r "$long")
+expect_match "long_address_key_is_hashed" '^ca:h:[0-9a-f]{40}$' "$hkey"
+run "$MAILOPS" -c "$C" -o tsv cache list --prefix ca:h:
+expect_eq "hashed_entry_listed_with_its_state" "$hkey invalid" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR > 1 {print $1, $8}')"
+
 # ---- JSON for scripts ----
 run "$MAILOPS" -c "$C" -o json callahead alice@local.test
 expect_eq "json_parses" "valid" "$(printf '%s\n' "$OUT" | jq -r .state)"
