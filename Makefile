@@ -88,10 +88,10 @@ test-programs: $(BIN) $(UNIT_BIN) $(HELPER_BIN)
 # Debian packages: build, tests (real peers), demo. Only what is missing is installed.
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libmemcached-dev \
 	libhashkit-dev libdb5.3-dev libc-ares-dev libevent-dev libgmime-3.0-dev libjansson-dev \
-	libinih-dev libcmocka-dev zlib1g-dev libssl-dev memcached tmux jq dnsmasq-base bind9-dnsutils \
+	libinih-dev libcmocka-dev zlib1g-dev libssl-dev memcached tmux jq libxml2-utils dnsmasq-base bind9-dnsutils \
 	db5.3-util m4 swaks man-db groff-base locales time procps netcat-openbsd openssl python3 perl \
 	libcache-memcached-perl libcache-memcached-fast-perl libmemcached-tools \
-	libio-socket-ssl-perl libmime-tools-perl
+	libio-socket-ssl-perl libmime-tools-perl libsisimai-perl
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \

@@ -628,6 +628,90 @@ void mime_decode_header(const char *raw, size_t len, struct buf *out);
 /* Unicode code points of UTF-8 text (an invalid byte counts as one). */
 size_t utf8_codepoints(const char *s, size_t len);
 
+/* ---- feedback.c: feedback-loop reports (RFC 5965 ARF, 6591, 6692, DMARC failure) ---- */
+
+/* A field of a report, as the report spelt it, unfolded and trimmed. */
+enum { FB_KNOWN = 1, FB_MALFORMED = 2 };
+struct fb_field {
+	char *name;
+	char *value;
+	unsigned flags; /* FB_KNOWN: a registered field; FB_MALFORMED: single-valued, repeated */
+};
+
+/* One report. Variants other than "arf" carry what they said as made-up
+ * fields with the ARF names, so every report reads the same way. */
+struct fb_report {
+	const char *variant;      /* "arf", "jmrp", "ses-json", "exim-text", "apple-unsubscribe" */
+	struct fb_field *fields;  /* in the report's order, unknown ones too */
+	size_t nfields;
+	char *report_text;        /* arf: the machine-readable part, transfer-decoded */
+	char *human;              /* the human-readable part in UTF-8, or NULL */
+	char *original;           /* the original message or its headers, or NULL */
+	size_t original_len, orig_header_len;
+	/* normalised */
+	char *feedback_type;      /* lower-cased; "" when missing */
+	bool type_registered;     /* an IANA-registered type */
+	int64_t arrival;          /* unix time, -1 when none or unreadable */
+	const char *arrival_field; /* "Arrival-Date" or "Received-Date" (the stand-in), or NULL */
+	char *source_ip;          /* the address, comments stripped; raw when not an IP */
+	bool source_ip_ok;        /* source_ip is an IP address */
+	char *mail_from;          /* Original-Mail-From's address, or NULL */
+	char *auth_failure;       /* lower-cased, or NULL */
+	char **rcpts;             /* Original-Rcpt-To (and Removal-Recipient), addresses, no duplicates */
+	size_t nrcpts;
+	char **domains;           /* Reported-Domain */
+	size_t ndomains;
+	char **problems;          /* what was malformed, in words */
+	size_t nproblems;
+	/* the original message */
+	char *orig_from, *orig_to, *orig_subject; /* RFC 2047-decoded to UTF-8 */
+	char *orig_from_addr;     /* the From's address */
+	char *orig_subject_raw;   /* as written, unfolded */
+	char *orig_subject_line;  /* "Subject: ..." with its folds */
+	char *orig_message_id;
+	int64_t orig_date;        /* -1 when none */
+	char *orig_received_ip;   /* from the topmost Received */
+};
+
+/* A message and the reports in it (none: not a report). */
+struct fb_message {
+	struct fb_report *reports;
+	size_t n;
+	char *from;               /* the report's own From (decoded), Return-Path, Subject */
+	char *return_path;
+	char *subject_raw, *subject;
+	char *message_id;
+	int64_t date;
+	char *reporter;           /* the From address (else Return-Path's) */
+	char *provider;           /* from the table of known senders, or NULL */
+	char *error;              /* set when the message could not be read at all */
+};
+
+/* The known feedback-loop senders: built in, and a file of lines
+ * "PATTERN PROVIDER NAME" (PATTERN: an address, "@domain" for the domain
+ * and its subdomains, or "ua:PREFIX" for a User-Agent) whose lines win.
+ * path NULL or "": the built-in table. NULL with err set on error. */
+struct fb_reporters;
+struct fb_reporters *fb_reporters_load(const char *path, char *err, size_t errlen);
+void fb_reporters_free(struct fb_reporters *t);
+const char *fb_provider(const struct fb_reporters *t, const char *addr, const char *user_agent);
+/*
+ * Parses one message (as mailbox_read hands it over). Returns 0 (m->n
+ * reports, maybe 0), or -1 with m->error set when it could not be read at
+ * all. Free m with feedback_free either way. t may be NULL.
+ */
+int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, struct fb_message *m);
+void feedback_free(struct fb_message *m);
+/* The first value of a field (any case), or NULL. */
+const char *fb_get(const struct fb_report *r, const char *name);
+/* RFC 5322 (obsolete zones, 2-digit years) or ISO 8601 date: unix time, or -1. */
+int64_t fb_parse_date(const char *s);
+/* Source-IP without comments or brackets into out; true when it is an IP address. */
+bool fb_clean_ip(const char *in, char *out, size_t outlen);
+bool fb_type_registered(const char *type);
+/* A complaining address that names nobody (redacted, masked, a hash). */
+bool fb_address_redacted(const char *addr);
+
 /* ---- dns.c: where mail for a domain goes (c-ares, through the loop) ---- */
 
 enum dns_status {

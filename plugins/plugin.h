@@ -146,6 +146,12 @@ struct plugin {
 	const struct command *commands; /* {NULL} ended */
 	const struct view *view;  /* console screen; NULL = not built yet */
 	bool batch_only;          /* no tab in the console (e.g. "config") */
+	/* Output formats of the plugin's own beyond text/tsv/csv/json
+	 * ("arfparse"), NULL ended, or NULL. `-o NAME` with such a name reaches
+	 * the verb as FORMAT_OTHER (ctx_format_name() tells which); the verb
+	 * rejects it with EXIT_USAGE if it does not write that format. Any other
+	 * unknown name is a usage error of the parser, for every plugin. */
+	const char *const *formats;
 };
 
 /* plugins/registry.c: the order is the tab order; NULL ended. */
@@ -158,11 +164,15 @@ int plugin_not_implemented(struct ctx *ctx, int argc, char **argv);
 
 /* ---- the context a verb or view runs in (implemented by ui/) ---- */
 
-enum out_format { FORMAT_TEXT, FORMAT_TSV, FORMAT_CSV, FORMAT_JSON };
+/* FORMAT_OTHER: a plugin's own format (struct plugin.formats), by name in
+ * ctx_format_name(); rows given to out_begin/out_row with it are written as text. */
+enum out_format { FORMAT_TEXT, FORMAT_TSV, FORMAT_CSV, FORMAT_JSON, FORMAT_OTHER };
 
 const struct config *ctx_config(struct ctx *ctx);
 struct loop *ctx_loop(struct ctx *ctx);
 enum out_format ctx_format(struct ctx *ctx);
+/* The -o name as given ("text", ..., or a plugin's own such as "arfparse"). */
+const char *ctx_format_name(struct ctx *ctx);
 bool ctx_console(struct ctx *ctx);  /* run from the console */
 bool ctx_verbose(struct ctx *ctx);
 /* Value of a verb's option ("--prefix"), "" for a given flag, NULL if absent. */

@@ -110,8 +110,11 @@ static int take_global(struct cli_line *line, int argc, char **argv, int *i, cha
 	if (opt == 'c') {
 		line->config_path = val;
 	} else {
+		/* A name that is no writer's may be a plugin's own format (struct
+		 * plugin.formats): checked once the plugin is known. */
 		if (parse_format(val, &line->format) != 0)
-			return usage_error(err, errlen, "unknown output format", val, nearest(val, format_names));
+			line->format = FORMAT_OTHER;
+		line->format_name = val;
 		line->format_set = true;
 	}
 	return 1;
@@ -281,6 +284,15 @@ int cli_parse(struct cli_line *line, int argc, char **argv, char *err, size_t er
 				return usage_error(err, errlen, "unknown verb", a, near);
 		}
 		line->argv[line->argc++] = argv[i];
+	}
+	if (line->format == FORMAT_OTHER) {
+		bool known = false;
+		for (const char *const *f = line->plugin != NULL ? line->plugin->formats : NULL; f != NULL && *f != NULL;
+		     f++)
+			known = known || strcmp(*f, line->format_name) == 0;
+		if (!known)
+			return usage_error(err, errlen, "unknown output format", line->format_name,
+					   nearest(line->format_name, format_names));
 	}
 	if (line->help || line->version)
 		return 0;
@@ -457,6 +469,11 @@ struct loop *ctx_loop(struct ctx *ctx)
 enum out_format ctx_format(struct ctx *ctx)
 {
 	return ctx->format;
+}
+
+const char *ctx_format_name(struct ctx *ctx)
+{
+	return ctx->format_name != NULL ? ctx->format_name : format_names[ctx->format == FORMAT_OTHER ? 0 : ctx->format];
 }
 
 bool ctx_console(struct ctx *ctx)
@@ -678,6 +695,7 @@ int cli_run(const struct cli_line *line, struct config *cfg, struct loop *loop, 
 		.cfg = cfg,
 		.loop = loop,
 		.format = line->format,
+		.format_name = line->format_name,
 		.console = console,
 		.verbose = line->verbose > 0,
 		.out = out,

@@ -25,6 +25,7 @@
 struct cli_line {
 	const char *config_path;  /* -c FILE */
 	enum out_format format;
+	const char *format_name;  /* -o as given (FORMAT_OTHER: a plugin's own) */
 	bool format_set;
 	bool no_color;
 	int verbose;
@@ -70,6 +71,7 @@ struct ctx {
 	struct config *cfg;
 	struct loop *loop;
 	enum out_format format;
+	const char *format_name; /* NULL: the name of format */
 	bool console;
 	bool verbose;
 	FILE *out;

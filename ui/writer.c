@@ -166,7 +166,10 @@ void writer_begin(struct ctx *ctx, const struct column *cols, int ncols)
 	free(ctx->widths);
 	ctx->widths = xcalloc((size_t)ncols, sizeof(size_t));
 	buf_init(&line);
+	if (ctx->format == FORMAT_OTHER)
+		ctx->format = FORMAT_TEXT; /* a plugin's own format is the verb's to write; rows are text */
 	switch (ctx->format) {
+	case FORMAT_OTHER:
 	case FORMAT_TEXT:
 		for (int i = 0; i < ncols; i++) {
 			size_t n = strlen(cols[i].name);

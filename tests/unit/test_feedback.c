@@ -1,0 +1,312 @@
+/*
+ * tests/unit/test_feedback.c: pins backend/feedback.c on reports built
+ * here: dates (obsolete zones, 2-digit years, ISO 8601, garbage),
+ * Source-IP comments and brackets, field parsing (lower-case names,
+ * folding, unknown fields in order, multiplicity: list fields kept, a
+ * single-valued field repeated kept and flagged), Received-Date standing
+ * in for Arrival-Date, report-type parameters in any case and quoting,
+ * base64 report parts, two reports in a message, the variants, the
+ * provider table, and redacted addresses.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../backend/backend.h"
+
+static void test_dates_with_obsolete_zones(void **state)
+{
+	(void)state;
+	/* 2005-03-08T18:00:00Z */
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 14:00:00 EDT"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 13:00:00 EST"), 1110304800);
+	assert_int_equal(fb_parse_date("8 Mar 2005 10:00:00 PST"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 11:00:00 PDT"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 12:00:00 CST"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 11:00 MST"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 18:00:00 GMT"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 18:00:00 UT"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 08 Mar 05 18:00:00 +0000"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 19:30:00 +0130"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 14:00:00 -0400 (EDT)"), 1110304800);
+	/* military zones mean nothing: -0000 */
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 18:00:00 Z"), 1110304800);
+	assert_int_equal(fb_parse_date("8 Mar 99 00:00:00 +0000"), 920851200);
+	assert_int_equal(fb_parse_date("2005-03-08T18:00:00.000Z"), 1110304800);
+	assert_int_equal(fb_parse_date("2005-03-08T20:00:00+02:00"), 1110304800);
+	assert_int_equal(fb_parse_date("not a date"), -1);
+	assert_int_equal(fb_parse_date("Tue, 8 Foo 2005 18:00:00 +0000"), -1);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 25:00:00 +0000"), -1);
+	assert_int_equal(fb_parse_date(""), -1);
+}
+
+static void test_source_ip_comments(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_true(fb_clean_ip("148.163.85.135 (sainay.interpublication.org)", out, sizeof(out)));
+	assert_string_equal(out, "148.163.85.135");
+	assert_true(fb_clean_ip(" (a (nested) comment) [192.0.2.1] ", out, sizeof(out)));
+	assert_string_equal(out, "192.0.2.1");
+	assert_true(fb_clean_ip("IPv6:2001:db8::1", out, sizeof(out)));
+	assert_string_equal(out, "2001:db8::1");
+	assert_false(fb_clean_ip("mx.example.net (no address)", out, sizeof(out)));
+	assert_string_equal(out, "mx.example.net");
+	assert_false(fb_clean_ip("192.0.2.300", out, sizeof(out)));
+	assert_false(fb_clean_ip("", out, sizeof(out)));
+}
+
+static const char report_head[] = "From: FBL <fbl@isp.example>\n"
+				  "Subject: report\n"
+				  "Date: Mon, 1 Feb 2021 10:00:00 +0000\n"
+				  "MIME-Version: 1.0\n";
+
+static void parse(const char *body, struct fb_message *m)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, report_head);
+	buf_adds(&b, body);
+	assert_int_equal(feedback_parse(b.data, b.len, NULL, m), 0);
+	buf_free(&b);
+}
+
+static void test_fields_multiplicity_and_case(void **state)
+{
+	struct fb_message m;
+
+	(void)state;
+	parse("Content-Type: MULTIPART/REPORT; Boundary=\"x\";\n"
+	      "\tREPORT-TYPE=\"Feedback-Report\"\n\n"
+	      "--x\nContent-Type: text/plain\n\nhuman\n"
+	      "--x\nContent-Type: message/feedback-report\n\n"
+	      "feedback-type: Abuse\n"
+	      "user-agent: T/1\n"
+	      "version: 1\n"
+	      "original-rcpt-to: <a@example.org>\n"
+	      "Original-Rcpt-To: b@example.org\n"
+	      "ORIGINAL-RCPT-TO: <A@example.org>\n"
+	      "Reported-Domain: one.example\n"
+	      "Reported-Domain: two.example\n"
+	      "X-Made-Up: first\n"
+	      "Authentication-Results: mx.example;\n"
+	      "  spf=fail\n"
+	      "Source-IP: 192.0.2.1\n"
+	      "Source-IP: 192.0.2.2\n"
+	      "X-Made-Up: second\n"
+	      "Received-Date: Mon, 1 Feb 2021 05:00:00 EST\n"
+	      "\n--x\nContent-Type: text/rfc822-headers\n\nSubject: =?UTF-8?Q?caf=C3=A9?=\nFrom: x@y.example\n\n--x--\n",
+	      &m);
+	assert_int_equal(m.n, 1);
+	struct fb_report *r = &m.reports[0];
+	assert_string_equal(r->variant, "arf");
+	assert_string_equal(r->feedback_type, "abuse");
+	assert_true(r->type_registered);
+	/* list fields: every value, duplicates (any case) once */
+	assert_int_equal(r->nrcpts, 2);
+	assert_string_equal(r->rcpts[0], "a@example.org");
+	assert_string_equal(r->rcpts[1], "b@example.org");
+	assert_int_equal(r->ndomains, 2);
+	assert_string_equal(r->domains[1], "two.example");
+	/* single-valued, repeated: both kept, both flagged, the first used */
+	size_t flagged = 0, unknown = 0;
+	for (size_t i = 0; i < r->nfields; i++) {
+		if (strcmp(r->fields[i].name, "Source-IP") == 0)
+			flagged += (r->fields[i].flags & FB_MALFORMED) != 0;
+		if (strcmp(r->fields[i].name, "X-Made-Up") == 0) {
+			assert_false(r->fields[i].flags & FB_KNOWN);
+			assert_string_equal(r->fields[i].value, unknown == 0 ? "first" : "second");
+			unknown++;
+		}
+	}
+	assert_int_equal(flagged, 2);
+	assert_int_equal(unknown, 2);
+	assert_string_equal(r->source_ip, "192.0.2.1");
+	assert_true(r->nproblems >= 1);
+	/* folded value unfolded; names any case */
+	assert_string_equal(fb_get(r, "authentication-results"), "mx.example;  spf=fail");
+	/* Received-Date stands in, and says so */
+	assert_string_equal(r->arrival_field, "Received-Date");
+	assert_int_equal(r->arrival, 1612173600);
+	assert_string_equal(r->human, "human");
+	assert_string_equal(r->orig_subject, "café");
+	assert_string_equal(r->orig_from_addr, "x@y.example");
+	feedback_free(&m);
+}
+
+static void test_base64_part_and_unregistered_type(void **state)
+{
+	struct fb_message m;
+
+	(void)state;
+	/* "Feedback-Type: opt-out\r\nSource-IP: 203.0.113.5 (x)\r\nArrival-Date: 1 Feb 2021 10:00:00 +0000" */
+	parse("Content-Type: multipart/mixed; boundary=q\n\n"
+	      "--q\nContent-Type: message/feedback-report\nContent-Transfer-Encoding: base64\n\n"
+	      "RmVlZGJhY2stVHlwZTogb3B0LW91dA0KU291cmNlLUlQOiAyMDMuMC4xMTMuNSAoeCkNCkFycml2\n"
+	      "YWwtRGF0ZTogMSBGZWIgMjAyMSAxMDowMDowMCArMDAwMA==\n"
+	      "--q--\n",
+	      &m);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.reports[0].feedback_type, "opt-out");
+	assert_false(m.reports[0].type_registered);
+	assert_string_equal(m.reports[0].source_ip, "203.0.113.5");
+	assert_true(m.reports[0].source_ip_ok);
+	assert_string_equal(m.reports[0].arrival_field, "Arrival-Date");
+	assert_int_equal(m.reports[0].arrival, 1612173600);
+	assert_null(m.reports[0].original);
+	feedback_free(&m);
+}
+
+static void test_non_ip_source_kept_raw(void **state)
+{
+	struct fb_message m;
+
+	(void)state;
+	parse("Content-Type: multipart/report; report-type=feedback-report; boundary=q\n\n"
+	      "--q\nContent-Type: message/feedback-report\n\n"
+	      "Feedback-Type: abuse\nSource-IP: unknown (mx.example)\n\n--q--\n",
+	      &m);
+	assert_int_equal(m.n, 1);
+	assert_false(m.reports[0].source_ip_ok);
+	assert_string_equal(m.reports[0].source_ip, "unknown (mx.example)");
+	feedback_free(&m);
+}
+
+static void test_two_reports_and_not_a_report(void **state)
+{
+	struct fb_message m;
+
+	(void)state;
+	parse("Content-Type: multipart/mixed; boundary=o\n\n"
+	      "--o\nContent-Type: multipart/report; report-type=feedback-report; boundary=a\n\n"
+	      "--a\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n--a--\n"
+	      "--o\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n"
+	      "--b\nContent-Type: message/feedback-report\n\nFeedback-Type: virus\n\n--b--\n"
+	      "--o--\n",
+	      &m);
+	assert_int_equal(m.n, 2);
+	assert_string_equal(m.reports[0].feedback_type, "abuse");
+	assert_string_equal(m.reports[1].feedback_type, "virus");
+	feedback_free(&m);
+
+	parse("Content-Type: text/plain\n\nJust mail.\n", &m);
+	assert_int_equal(m.n, 0);
+	assert_null(m.error);
+	feedback_free(&m);
+
+	assert_int_equal(feedback_parse("", 0, NULL, &m), -1);
+	assert_non_null(m.error);
+	feedback_free(&m);
+}
+
+static void test_variants(void **state)
+{
+	struct fb_message m;
+
+	(void)state;
+	parse("Content-Type: text/plain\n\n"
+	      "{\"notificationType\":\"Complaint\",\"complaint\":{\"complainedRecipients\":[{\"emailAddress\":\"c@x.exa\n"
+	      "mple\"}],\"timestamp\":\"2016-11-25T01:49:01.000Z\",\"complaintFeedbackType\":\"abuse\"},\"mail\":{\"sourc\n"
+	      "e\":\"s@y.example\",\"sourceIp\":\"192.0.2.9\",\"messageId\":\"m1\"}}\n",
+	      &m);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.reports[0].variant, "ses-json");
+	assert_string_equal(m.reports[0].rcpts[0], "c@x.example");
+	assert_string_equal(m.reports[0].mail_from, "s@y.example");
+	assert_string_equal(m.reports[0].source_ip, "192.0.2.9");
+	assert_int_equal(m.reports[0].arrival, 1480038541);
+	feedback_free(&m);
+
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "From: staff@hotmail.com\nSubject: complaint about message from 192.0.2.7\n"
+		     "Content-Type: multipart/mixed; boundary=j\n\n--j\nContent-Type: message/rfc822\n\n"
+		     "X-HmXmrOriginalRecipient: u@example.com\nFrom: s@example.net\nSubject: hi\n\nbody\n--j--\n");
+	assert_int_equal(feedback_parse(b.data, b.len, NULL, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.reports[0].variant, "jmrp");
+	assert_string_equal(m.reports[0].source_ip, "192.0.2.7");
+	assert_string_equal(m.reports[0].rcpts[0], "u@example.com");
+	feedback_free(&m);
+
+	buf_reset(&b);
+	buf_adds(&b, "From: me@icloud.com\nX-Apple-Unsubscribe: true\nSubject: unsubscribe\n\n"
+		     "Apple Mail sent this email to unsubscribe from the message \xe2\x80\x9cNews\xe2\x80\x9d.\n");
+	assert_int_equal(feedback_parse(b.data, b.len, NULL, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.reports[0].variant, "apple-unsubscribe");
+	assert_string_equal(m.reports[0].feedback_type, "opt-out");
+	assert_string_equal(m.reports[0].orig_subject, "News");
+	feedback_free(&m);
+	buf_free(&b);
+}
+
+static void test_provider_table(void **state)
+{
+	char path[] = "/tmp/mailops-rep.XXXXXX";
+	char err[256];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	const char *text = "# mine\nfbl@mine.example Mine\n@aol.net AOL via file\nua:Gen Generator Co\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct fb_reporters *t = fb_reporters_load(path, err, sizeof(err));
+	assert_non_null(t);
+	assert_string_equal(fb_provider(t, "fbl@mine.example", NULL), "Mine");
+	/* the file wins over the built-in entry */
+	assert_string_equal(fb_provider(t, "scomp@aol.net", NULL), "AOL via file");
+	assert_string_equal(fb_provider(t, "x@sub.aol.net", NULL), "AOL via file");
+	assert_null(fb_provider(t, "x@notaol.net", NULL));
+	assert_string_equal(fb_provider(t, NULL, "Generator/2"), "Generator Co");
+	assert_string_equal(fb_provider(t, "complaints@email-abuse.amazonses.com", NULL), "Amazon SES");
+	assert_string_equal(fb_provider(t, "feedback@arf.mail.yahoo.com", NULL), "Yahoo");
+	assert_string_equal(fb_provider(t, "staff@hotmail.com", NULL), "Microsoft JMRP");
+	assert_string_equal(fb_provider(t, NULL, "ReturnPathFBL/1.0"), "Return Path");
+	fb_reporters_free(t);
+	unlink(path);
+	assert_null(fb_reporters_load("/nonexistent/reporters", err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/reporters"));
+}
+
+static void test_redacted_addresses(void **state)
+{
+	(void)state;
+	assert_true(fb_address_redacted("redacted@example.net"));
+	assert_true(fb_address_redacted("hashed@example.com"));
+	assert_true(fb_address_redacted("xxxxxx@example.com"));
+	assert_true(fb_address_redacted("****@example.com"));
+	assert_true(fb_address_redacted("0123456789abcdef0123456789abcdef@example.com"));
+	assert_true(fb_address_redacted("redacted"));
+	assert_true(fb_address_redacted(""));
+	assert_false(fb_address_redacted("jane@example.com"));
+	assert_false(fb_address_redacted("deadbeef@example.com"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dates_with_obsolete_zones),
+		cmocka_unit_test(test_source_ip_comments),
+		cmocka_unit_test(test_fields_multiplicity_and_case),
+		cmocka_unit_test(test_base64_part_and_unregistered_type),
+		cmocka_unit_test(test_non_ip_source_kept_raw),
+		cmocka_unit_test(test_two_reports_and_not_a_report),
+		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_provider_table),
+		cmocka_unit_test(test_redacted_addresses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
