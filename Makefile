@@ -20,7 +20,7 @@ SAN ?=
 
 PKGS = ncursesw libmemcached libcares libevent libevent_openssl openssl gmime-3.0 jansson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhashkit -ldb -lz
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhashkit -ldb -lz -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # make V=1 shows the commands.

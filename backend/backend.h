@@ -895,6 +895,114 @@ size_t smtp_sess_pending(const struct smtp_sess *s);
 const char *smtp_sess_transcript(const struct smtp_sess *s, size_t *len);
 bool smtp_sess_accepting(const struct smtp_sess *s);
 
+/* ---- digits.c: Benford statistics (docs/benford.md) ---- */
+
+/*
+ * An accumulator of positive numbers, fed as decimal strings (any size:
+ * "123", "0.045", a 105-digit Fibonacci number) or 64-bit integers. Counts
+ * per bin are kept as values arrive; the values themselves (8 bytes each)
+ * only with keep_values, for the tests that need them all (second-order,
+ * dup). Each test then reports the bins and statistics over the N it used:
+ * F1 all values, SD/F2/L2/summation values >= 10, F3 values >= 100.
+ */
+enum digit_test {
+	DT_F1, DT_SD, DT_F2, DT_F3, DT_L2, DT_SUMMATION, DT_SECOND_ORDER, DT_DUP, DT_COUNT
+};
+/* digits_add_*: what became of a value. */
+enum { DIGITS_OK, DIGITS_NAN, DIGITS_ZERO, DIGITS_NEGATIVE, DIGITS_BELOW_MIN };
+#define DIGITS_DUP_TOP 20 /* the dup test's rows: the most frequent values */
+
+struct digits;
+struct digits *digits_new(bool keep_values);
+/* Values below min are refused (DIGITS_BELOW_MIN); 0 = no minimum. */
+void digits_set_min(struct digits *d, double min);
+/* A decimal number (digits, optional fraction; spaces around it ignored). */
+int digits_add_dec(struct digits *d, const char *s, size_t len);
+int digits_add_u64(struct digits *d, uint64_t v);
+size_t digits_count(const struct digits *d); /* values taken */
+void digits_free(struct digits *d);
+
+struct digit_bin {
+	char label[24];  /* "1", "10", "00" (L2), or the value (dup) */
+	double value;    /* the bin as a number (dup: the value) */
+	double count;    /* values in the bin */
+	double expected; /* expected count (summation: expected sum, total/90) */
+	double ap, ep, diff; /* actual, expected proportion; ap - ep */
+	double sum;      /* summation: the sum of the bin's values */
+	double z;        /* with the continuity correction 1/(2N) only when it is smaller than |ap - ep| */
+	bool has_z, flagged; /* flagged: z > 1.96 */
+};
+struct digit_result {
+	enum digit_test test;
+	size_t n;          /* the values this test used */
+	size_t nbins;
+	struct digit_bin *bins;
+	bool has_chi2;     /* false for summation, dup, and when n is 0 */
+	double chi2, chi2_crit, p; /* chi2_crit: 0.05 upper tail at df */
+	int df;
+	double ks, ks_crit; /* max |cumulative ap - ep|; 1.36/sqrt(n) */
+	double mad;
+	const char *conformity; /* Nigrini's label for F1/SD/F2/F3, else NULL */
+	double total;      /* summation: the sum of the values >= 10 */
+	size_t distinct;   /* dup: distinct values */
+};
+/* Fills r (free with digits_result_free); -1 when the test needs kept values. */
+int digits_result(struct digits *d, enum digit_test t, struct digit_result *r);
+void digits_result_free(struct digit_result *r);
+
+struct digits_mantissa {
+	size_t n;
+	double mean, var;          /* expected 0.5 and 1/12 */
+	double arc_x, arc_y, arc_l2, arc_p; /* mantissa arc test (Alexander 2009) */
+	double df, df_z;           /* distortion factor, percent, and its Z */
+};
+void digits_mantissa(struct digits *d, struct digits_mantissa *m);
+
+const char *digits_test_name(enum digit_test t);
+int digits_test_parse(const char *s); /* -1 when unknown */
+const char *digits_conformity(enum digit_test t, double mad);
+/* Z and flag of one bin (count of n, expected proportion ep). */
+void digits_bin_z(double count, double n, double ep, double *z, bool *flagged);
+/* Regularized upper incomplete gamma Q(a, x); chi-square upper tail; its inverse. */
+double digits_gammq(double a, double x);
+double digits_chi2_p(double chi2, int df);
+double digits_chi2_crit(int df, double alpha);
+
+/* ---- maillog.c: sendmail, Postfix and Exim log lines; plain or gzip'd logs ---- */
+
+enum maillog_mta { MAILLOG_OTHER, MAILLOG_SENDMAIL, MAILLOG_POSTFIX, MAILLOG_EXIM };
+/* What an arrival line says: sendmail's "QID: from=..., size=N, ...,
+ * nrcpts=N", Postfix qmgr's "QID: from=<...>, size=N, nrcpt=N", Exim's
+ * "QID <= sender ... S=N". */
+struct maillog_rec {
+	enum maillog_mta mta;
+	const char *qid;   /* into the line */
+	size_t qid_len;
+	long long size;    /* -1 when absent */
+	long long nrcpts;  /* -1 when absent (always for Exim) */
+};
+/* True when line is one of those arrival lines (r filled). */
+bool maillog_parse(const char *line, size_t len, struct maillog_rec *r);
+const char *maillog_mta_name(enum maillog_mta m);
+
+/* Queue ids seen (per MTA): add returns false for one seen before. */
+struct maillog_ids;
+struct maillog_ids *maillog_ids_new(void);
+bool maillog_ids_add(struct maillog_ids *s, enum maillog_mta mta, const char *qid, size_t len);
+void maillog_ids_free(struct maillog_ids *s);
+
+/*
+ * Reads a log file, plain or gzip-compressed (zlib), calling cb
+ * for each line (with its LF, if any; numbered from 1). A non-zero return
+ * from cb stops the reading (not an error). Returns 0, EXIT_NOINPUT /
+ * EXIT_NOPERM when the file cannot be opened, EXIT_DATAERR on a corrupt
+ * gzip stream (err filled).
+ */
+typedef int (*maillog_line_fn)(void *arg, const char *line, size_t len, uint64_t lineno);
+int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, size_t errlen);
+/* Line lineno of path again, into out (empty when there is none). */
+int maillog_get_line(const char *path, uint64_t lineno, struct buf *out, char *err, size_t errlen);
+
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
 
 struct loop;

@@ -104,6 +104,38 @@ struct key_help {
 };
 
 /*
+ * A chart: what view.chart fills for the console's chart widget
+ * (ui/chart.c), which draws it instead of the list: a bar per bin with its
+ * expected value marked and a band around it, the selected bar
+ * highlighted with its info line under the chart, and a side panel of
+ * lines (statistics) beside it, or below on a narrow screen.
+ *
+ * Contract: bin i is the view's row i, so row_count must equal nbins
+ * while a chart is shown; the list's cursor selects the bar (j/k, Up/Down,
+ * Left/Right, g/G move it), Enter calls activate(i) (or detail(i)), and
+ * key() gets sel = i as for a list. chart returns false to have the list
+ * drawn instead (nothing to chart yet); the console also draws the list
+ * when the screen is too small for a chart. Texts are untrusted; the
+ * pointers stay valid until the next call on state. Batch mode never calls
+ * it: a verb prints its own text chart.
+ */
+struct chart_bin {
+	const char *label;  /* under the bar ("1", "10", "00") */
+	const char *info;   /* one line shown when the bar is selected, or NULL */
+	double observed;    /* bar height */
+	double expected;    /* marker; < 0: none */
+	double lo, hi;      /* band around expected (e.g. +-1.96 sigma); hi <= lo: none */
+	bool flagged;       /* drawn in the warn role */
+};
+struct chart {
+	const char *title;            /* the line above the chart (NULL: view.header) */
+	const struct chart_bin *bins;
+	size_t nbins;
+	const char *const *side;      /* the side panel's lines */
+	size_t nside;
+};
+
+/*
  * A console screen: a model that yields rows on demand, so that a list of a
  * million rows costs nothing until shown. Call order: open, then any of
  * columns/row_count/row/header/key/detail/poll, then close. The console
@@ -134,6 +166,8 @@ struct view {
 	bool (*poll)(void *state);
 	void (*close)(void *state);
 	const struct key_help *keys; /* the view's own keys, {NULL} ended, or NULL */
+	/* A histogram in place of the list, or NULL (see struct chart). */
+	bool (*chart)(void *state, struct chart *c);
 };
 
 /* ---- plugins ---- */

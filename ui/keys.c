@@ -30,6 +30,8 @@ const struct key_binding key_table[] = {
 	{ SCOPE_GLOBAL, "Ctrl-C", "cancel the prompt or question, or stop a running : command; else quit (130)", { { 0 } } },
 	{ SCOPE_LIST, "j, k, Down, Up", "next / previous row",
 	  { K('j', ACT_DOWN), F(KEY_DOWN, ACT_DOWN), K('k', ACT_UP), F(KEY_UP, ACT_UP) } },
+	{ SCOPE_LIST, "Left, Right", "previous / next bar of a chart (row of a list)",
+	  { F(KEY_LEFT, ACT_UP), F(KEY_RIGHT, ACT_DOWN) } },
 	{ SCOPE_LIST, "PgDn, Space, Ctrl-F", "next page",
 	  { F(KEY_NPAGE, ACT_PGDN), K(' ', ACT_PGDN), K(CTRL('f'), ACT_PGDN) } },
 	{ SCOPE_LIST, "PgUp, Ctrl-B", "previous page", { F(KEY_PPAGE, ACT_PGUP), K(CTRL('b'), ACT_PGUP) } },

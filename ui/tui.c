@@ -145,6 +145,11 @@ static attr_t role_attr(enum role role)
 	}
 }
 
+unsigned long tui_role_attr(enum role role)
+{
+	return role_attr(role);
+}
+
 /*
  * Draws UTF-8 text (already safe) at y,x in at most w columns, padding with
  * blanks to w when pad is set, with "…" when cut. Returns columns used.
@@ -572,6 +577,14 @@ static void draw_tab(struct tab *t)
 		return;
 	}
 	const char *header = t->plugin->view->header != NULL ? t->plugin->view->header(t->state) : NULL;
+	struct chart c;
+	/* A histogram instead of the list (plugin.h: struct chart), when it fits. */
+	if (t->plugin->view->chart != NULL && chart_fits(COLS, LINES - 2) && t->plugin->view->chart(t->state, &c)) {
+		if (c.title == NULL)
+			c.title = header;
+		chart_draw(&c, t->list.shown > 0 ? list_row(&t->list, t->list.cursor) : (size_t)-1, 1, 0, LINES - 2, COLS);
+		return;
+	}
 	draw_list(&t->list, header);
 }
 

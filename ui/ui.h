@@ -114,6 +114,16 @@ void tui_ask(const char *label, void (*done)(void *arg, const char *text), void 
 bool tui_shown_row(size_t pos, size_t *row);
 size_t tui_shown_count(void);
 
+/* The attributes a cell role is drawn with (colour or monochrome), as attr_t. */
+unsigned long tui_role_attr(enum role role);
+
+/* ---- chart.c: the histogram widget (struct chart, plugins/plugin.h) ---- */
+
+/* True when a chart fits in width x height; else the console shows the list. */
+bool chart_fits(int width, int height);
+/* Draws c in the rectangle y, x, h rows, w columns; bar sel selected ((size_t)-1: none). */
+void chart_draw(const struct chart *c, size_t sel, int y, int x, int h, int w);
+
 /* ---- keys.c: the key table, which both dispatches keys and writes the '?' help ---- */
 
 enum key_scope { SCOPE_GLOBAL, SCOPE_LIST, SCOPE_PAGER, SCOPE_PROMPT, SCOPE_QUESTION };

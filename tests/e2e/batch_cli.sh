@@ -52,12 +52,6 @@ while read -r args; do
 		not_ok "not_built_exits_70: $args" "exit $RC" "stdout: $OUT" "stderr: $ERR"
 	fi
 done <<'LIST'
-arf list x.mbox
-arf summary --by source_ip x.mbox
-arf complainers x.mbox
-arf show 1 x.mbox
-benford x.mbox
-benford run --metric size x.mbox
 LIST
 
 # Default verbs, and global options anywhere on the line.

@@ -16,13 +16,13 @@ expect_screen "first_tab_is_aliases" 'none.db: no such file'
 keys 2
 expect_screen "digit_2_selects_cache" '^1 server, 0 up, DOWN: 127.0.0.1:1: Connection refused'
 keys 5
-expect_screen "digit_5_selects_benford" 'Benford is not built yet'
+expect_screen "digit_5_selects_benford" 'No source: set \[benford\] sources'
 keys Tab
 expect_screen "tab_wraps_to_first" 'none.db: no such file'
 keys BTab
-expect_screen "shift_tab_goes_back" 'Benford is not built yet'
+expect_screen "shift_tab_goes_back" 'No source: set \[benford\] sources'
 keys 9
-expect_screen "digit_past_last_tab_ignored" 'Benford is not built yet'
+expect_screen "digit_past_last_tab_ignored" 'No source: set \[benford\] sources'
 keys 3
 expect_screen "digit_3_selects_callahead" '^0 checks, 0 running'
 
@@ -72,7 +72,7 @@ expect_screen "q_closes_pager" '^0 checks, 0 running'
 keys :
 keys_literal 'benford x.mbox'
 keys Enter
-expect_screen "not_built_verb_reports_exit_70" 'exit 70: mailops: not implemented'
+expect_screen "prompt_verb_error_reports_exit_code" 'exit 66: mailops: x.mbox: No such file'
 keys :
 keys_literal nosuch
 keys Enter
