@@ -78,15 +78,12 @@ static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix)
 	size_t n = m->len;
 	bool quoted = false;
 
-	for (size_t i = 0; i < n && !quoted;) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		size_t e = nl != NULL ? (size_t)(nl - p) + 1 : n;
-		size_t k = i;
-		while (k < e && p[k] == '>')
-			k++;
-		if (k > i && e - k >= 5 && memcmp(p + k, "From ", 5) == 0)
-			quoted = true;
-		i = e;
+	/* Most messages hold no ">From " at all: one memmem says so. */
+	for (const char *q = p; !quoted && (q = memmem(q, n - (size_t)(q - p), ">From ", 6)) != NULL; q++) {
+		const char *k = q;
+		while (k > p && k[-1] == '>')
+			k--;
+		quoted = k == p || k[-1] == '\n';
 	}
 	if (!quoted && !crlf_fix)
 		return;
@@ -204,17 +201,19 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 			cl = -1;
 		}
 		if (cl < 0) {
-			for (size_t k = hs; k < n;) {
-				const char *lf = memchr(p + k, '\n', n - k);
-				if (lf == NULL)
+			/* "From " at the start of a line after an empty one (LF or
+			 * CRLF); memmem finds the candidates without a line walk. */
+			for (size_t k = hs > 0 ? hs - 1 : 0; k < n;) {
+				const char *f = memmem(p + k, n - k, "\nFrom ", 6);
+				if (f == NULL)
 					break;
-				size_t e = (size_t)(lf - p) + 1;
-				bool blank = e - k == 1 || (e - k == 2 && p[k] == '\r');
-				if (blank && e < n && is_from_line(p + e, n - e)) {
-					next = e;
+				size_t c = (size_t)(f - p); /* the LF before From */
+				if (c >= hs && c > 0 &&
+				    (p[c - 1] == '\n' || (c >= 2 && p[c - 1] == '\r' && p[c - 2] == '\n') || c == hs)) {
+					next = c + 1;
 					break;
 				}
-				k = e;
+				k = c + 1;
 			}
 		}
 		/* the message without the blank line that separates it from the next */

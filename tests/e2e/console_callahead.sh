@@ -86,7 +86,7 @@ expect_screen "esc_stops_prompt_command" ':callahead --no-cache b@hang\.test sto
 keys :
 keys_literal "callahead -o tsv x@fault.test"
 keys Enter
-expect_screen "prompt_command_output_in_pager" '^:callahead -o tsv x@fault\.test' 5
+expect_screen "prompt_command_output_in_pager" '^address +state +code +dsn +server' 8
 keys q
 keys q
 expect_screen "quits" '^EXIT=0$' 5
