@@ -534,15 +534,15 @@ static void svg_text(FILE *f, const char *s)
 	}
 }
 
-/* The chart as a standalone SVG: axes, one bar per bin (observed), the
- * expected curve, and the expected +- 1.96 sigma bounds. */
-static int write_svg(const char *path, const struct digit_result *r, const char *metric, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "w");
+/* The chart as a standalone SVG: one panel per test (all of them with
+ * --test all), each with axes, one bar per bin (observed), the expected
+ * curve, and the expected +- 1.96 sigma bounds. */
+enum { SVG_W = 900, SVG_H = 420 };
 
-	if (f == NULL)
-		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", path, strerror(errno));
-	const double W = 900, H = 420, L = 60, R = 20, T = 40, B = 50;
+static void svg_panel(FILE *f, const struct digit_result *r, const char *metric, int panel)
+{
+	const double W = SVG_W, H = SVG_H, L = 60, R = 20, B = 50;
+	const double T = 40 + (double)panel * H;
 	double pw = W - L - R, ph = H - T - B, max = 0;
 	size_t nb = r->nbins;
 	for (size_t i = 0; i < nb; i++) {
@@ -555,14 +555,8 @@ static int write_svg(const char *path, const struct digit_result *r, const char 
 		max = 1;
 	max *= 1.1;
 	double bw = nb ? pw / (double)nb : pw;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-		   "font-family=\"sans-serif\" font-size=\"11\">\n",
-		W, H, W, H);
-	fprintf(f, "<title>Benford %s of ", test_titles[r->test]);
-	svg_text(f, metric);
-	fprintf(f, ", N = %zu</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", r->n);
-	fprintf(f, "<text x=\"%.0f\" y=\"20\" font-size=\"14\">Benford %s: ", L, test_titles[r->test]);
+	fprintf(f, "<g class=\"panel\">\n");
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"14\">Benford %s: ", L, T - 20, test_titles[r->test]);
 	svg_text(f, metric);
 	fprintf(f, ", N = %zu", r->n);
 	if (r->has_chi2)
@@ -570,7 +564,7 @@ static int write_svg(const char *path, const struct digit_result *r, const char 
 			r->conformity ? ": " : "", r->conformity ? r->conformity : "");
 	fputs("</text>\n", f);
 	/* axes and y ticks */
-	fprintf(f, "<g id=\"axes\" stroke=\"black\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+	fprintf(f, "<g class=\"axes\" stroke=\"black\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 		   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
 		L, T, L, T + ph, L, T + ph, L + pw, T + ph);
 	for (int k = 0; k <= 4; k++) {
@@ -582,7 +576,7 @@ static int write_svg(const char *path, const struct digit_result *r, const char 
 	fprintf(f, "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">proportion</text>\n",
 		T + ph / 2, T + ph / 2);
 	/* bars */
-	fputs("<g id=\"bars\" fill=\"#4a7ebb\">\n", f);
+	fputs("<g class=\"bars\" fill=\"#4a7ebb\">\n", f);
 	for (size_t i = 0; i < nb; i++) {
 		const struct digit_bin *b = &r->bins[i];
 		double h = ph * b->ap / max, x = L + bw * (double)i;
@@ -597,7 +591,7 @@ static int write_svg(const char *path, const struct digit_result *r, const char 
 	if (r->test != DT_DUP && nb > 0) {
 		const char *names[3] = { "expected", "upper", "lower" };
 		for (int k = 0; k < 3; k++) {
-			fprintf(f, "<polyline id=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"", names[k],
+			fprintf(f, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"", names[k],
 				k == 0 ? "black" : "#888", k == 0 ? "2" : "1", k == 0 ? "" : " stroke-dasharray=\"4 3\"");
 			for (size_t i = 0; i < nb; i++) {
 				const struct digit_bin *b = &r->bins[i];
@@ -610,9 +604,32 @@ static int write_svg(const char *path, const struct digit_result *r, const char 
 			fputs("\"/>\n", f);
 		}
 	}
+	fputs("</g>\n", f);
+}
+
+static FILE *svg_begin(const char *path, const char *metric, int panels, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		   "font-family=\"sans-serif\" font-size=\"11\">\n",
+		SVG_W, SVG_H * panels, SVG_W, SVG_H * panels);
+	fputs("<title>Benford digit tests of ", f);
+	svg_text(f, metric);
+	fputs("</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", f);
+	return f;
+}
+
+static int svg_end(FILE *f, const char *path, char *err, size_t errlen)
+{
 	fputs("</svg>\n", f);
 	if (fclose(f) != 0)
-		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, EXIT_NOINPUT, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -686,6 +703,13 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		input_rows(ctx, &s, small_n);
 	}
 	const char *svg = ctx_opt(ctx, "--svg");
+	FILE *sf = NULL;
+	int panels = 0;
+	if (svg != NULL && rc == 0) {
+		sf = svg_begin(svg, metric_names[o.metric], last - first + 1, err, sizeof(err));
+		if (sf == NULL)
+			rc = errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT;
+	}
 	for (int t = first; t <= last; t++) {
 		struct digit_result r;
 		if (digits_result(s.d, (enum digit_test)t, &r) != 0)
@@ -694,10 +718,12 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 			text_result(ctx, &r, small_n, utf8);
 		else
 			result_rows(ctx, &r);
-		if (svg != NULL && t == first && rc == 0)
-			rc = write_svg(svg, &r, metric_names[o.metric], err, sizeof(err));
+		if (sf != NULL)
+			svg_panel(sf, &r, metric_names[o.metric], panels++);
 		digits_result_free(&r);
 	}
+	if (sf != NULL && svg_end(sf, svg, err, sizeof(err)) != 0 && rc == 0)
+		rc = EXIT_NOINPUT;
 	if (!text) {
 		mantissa_rows(ctx, &mant);
 		out_end(ctx);

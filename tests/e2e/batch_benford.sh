@@ -97,10 +97,14 @@ expect_nomatch "small_n_from_config" 'is below' "$OUT"
 expect_rc "svg_exits_0" 0 "$MAILOPS" benford --svg "$TMP/f1.svg" "$mbox"
 if xmllint --noout "$TMP/f1.svg" 2>"$TMP/xml.err"; then ok "svg_is_well_formed"; else not_ok "svg_is_well_formed" "$(cat "$TMP/xml.err")"; fi
 expect_eq "svg_one_bar_per_f1_bin" 9 "$(grep -c 'class="bar"' "$TMP/f1.svg")"
-expect_match "svg_has_expected_and_bounds" 'id="expected".*' "$(grep -E 'id="(expected|upper|lower)"' "$TMP/f1.svg" | tr '\n' ' ')"
-expect_eq "svg_has_three_curves" 3 "$(grep -cE 'polyline id="(expected|upper|lower)"' "$TMP/f1.svg")"
+expect_match "svg_has_expected_and_bounds" 'class="expected".*' "$(grep -E 'class="(expected|upper|lower)"' "$TMP/f1.svg" | tr '\n' ' ')"
+expect_eq "svg_has_three_curves" 3 "$(grep -cE 'polyline class="(expected|upper|lower)"' "$TMP/f1.svg")"
 "$MAILOPS" benford --test f2 --svg "$TMP/f2.svg" "$mbox" >/dev/null
 expect_eq "svg_one_bar_per_f2_bin" 90 "$(grep -c 'class="bar"' "$TMP/f2.svg")"
+# --test all: a panel per test, each well formed in one document.
+"$MAILOPS" benford --test all --svg "$TMP/all.svg" "$mbox" >/dev/null
+if xmllint --noout "$TMP/all.svg" 2>"$TMP/xml.err"; then ok "svg_all_is_well_formed"; else not_ok "svg_all_is_well_formed" "$(cat "$TMP/xml.err")"; fi
+expect_eq "svg_all_has_a_panel_per_test" "$(grep -c 'class="panel"' "$TMP/all.svg")" "$("$MAILOPS" -o tsv benford --test all "$mbox" | awk -F'\t' 'NR > 1 && $2 == "stat" && $11 == "n" && $1 != "mantissa" {print $1}' | sort -u | wc -l)"
 
 # A gzip'd log: sendmail, Postfix (one queue id logged twice), Exim
 log=$TMP/maillog
