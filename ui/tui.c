@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,11 @@ static void restore_terminal(void)
 		curses_on = false;
 		endwin();
 	}
+}
+
+static void forget_terminal(void)
+{
+	curses_on = false;
 }
 
 /* Signals whose default action dumps core: the terminal is restored before
@@ -898,7 +904,6 @@ static void run_command(const char *text)
 			dup2(null, 0);
 		close(pfd[0]);
 		T = NULL;
-		curses_on = false; /* the parent's terminal: not ours to restore */
 		util_set_fatal_hook(NULL);
 		int code = cli_run(&line, cfg, NULL, J.out, J.err, false);
 		fflush(J.out);
@@ -1421,6 +1426,9 @@ int tui_main(struct config *cfg, bool no_color)
 	curses_on = true;
 	util_set_fatal_hook(restore_terminal);
 	atexit(restore_terminal);
+	/* A child the console forks (a ':' command, a tab's reader) must never
+	 * restore the terminal under the console, whatever way it ends. */
+	pthread_atfork(NULL, NULL, forget_terminal);
 	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
 		signal(crash_signals[i], crash_handler);
 	set_escdelay(25);
