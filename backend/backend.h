@@ -787,6 +787,25 @@ struct dns_query *dns_host(struct loop *l, struct ares_channeldata *ch, const ch
 			   void *arg);
 /* Stops a query whose cb has not run yet; q is invalid afterwards. */
 void dns_cancel(struct dns_query *q);
+
+/* One question and its answer, for checks that time resolvers (doctor). */
+enum dns_qtype { DNS_Q_A, DNS_Q_AAAA, DNS_Q_MX, DNS_Q_TXT };
+struct dns_answer {
+	int status;             /* ARES_SUCCESS, ARES_ENOTFOUND, ARES_ENODATA, ARES_ESERVFAIL, ARES_ETIMEOUT, ... */
+	const char *status_name; /* "ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "error" */
+	char **items;           /* A/AAAA: addresses; MX: "10 mx.example.org"; TXT: each record's strings joined */
+	size_t n;
+	int64_t ms;             /* from the question to the answer */
+};
+typedef void (*dns_answer_fn)(void *arg, const struct dns_answer *a);
+/* Asks ch one question; cb exactly once from the loop (never from inside
+ * dns_lookup), the answer valid during the call; dns_cancel before then. */
+struct dns_query *dns_lookup(struct loop *l, struct ares_channeldata *ch, const char *name, enum dns_qtype t,
+			     dns_answer_fn cb, void *arg);
+/* The DNSBL name of ip in zone: "4.3.2.1.zone" (IPv6: 32 nibbles). False
+ * when ip is not an address. */
+bool dns_dnsbl_name(const char *ip, const char *zone, char *out, size_t outlen);
+
 /* True for addresses an MX found through DNS must not send us to. why: "loopback", ... */
 bool dns_addr_private(const struct sockaddr *sa, const char **why);
 
@@ -861,6 +880,9 @@ struct smtp_end {
 	const char *tls;      /* "TLSv1.3 TLS_AES_256_GCM_SHA384, subject ..., issuer ..." or NULL */
 	const char *ehlo;     /* the EHLO keywords, space separated, or NULL */
 	int64_t ms;
+	int64_t connect_ms, banner_ms, ehlo_ms; /* from the start to each; -1 when it did not happen */
+	const char *banner;   /* the banner's text (raw), or NULL */
+	size_t banner_len;
 };
 
 struct smtp_sess;
@@ -894,6 +916,16 @@ size_t smtp_sess_pending(const struct smtp_sess *s);
 /* The dialogue so far (when opts.transcript), for a live view; NULL if none. */
 const char *smtp_sess_transcript(const struct smtp_sess *s, size_t *len);
 bool smtp_sess_accepting(const struct smtp_sess *s);
+/* How far a session got, for a report made before it ends (a deadline). */
+struct smtp_progress {
+	int64_t connect_ms, banner_ms, ehlo_ms; /* -1: not yet */
+	const char *banner;   /* raw, or NULL */
+	size_t banner_len;
+	const char *ehlo;     /* keywords, or NULL */
+	const char *waiting;  /* what it waits for: "connect", "banner", "EHLO", "RCPT TO", ... */
+	int64_t ms;           /* since the start */
+};
+void smtp_sess_progress(const struct smtp_sess *s, struct smtp_progress *p);
 
 /* ---- digits.c: Benford statistics (docs/benford.md) ---- */
 
@@ -1003,6 +1035,72 @@ int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, siz
 /* Line lineno of path again, into out (empty when there is none). */
 int maillog_get_line(const char *path, uint64_t lineno, struct buf *out, char *err, size_t errlen);
 
+/*
+ * An event the doctor counts: a line of sendmail's or Postfix's that says
+ * a session was lost, timed out or reset, a command was rejected, or a
+ * delivery was deferred. Pointers are into the line.
+ */
+enum maillog_kind {
+	ML_NONE,
+	ML_LOST,      /* sendmail "lost input channel ... after rcpt"; Postfix "lost connection after RCPT" */
+	ML_TIMEOUT,   /* sendmail "timeout waiting for input"; Postfix "timeout after DATA" */
+	ML_RESET,     /* "Connection reset by peer" and the like */
+	ML_REJECT,    /* a 4xx/5xx answer to a client: sendmail "reject=", Postfix "NOQUEUE: reject:" */
+	ML_DEFER,     /* a delivery deferred: sendmail "stat=Deferred", Postfix "status=deferred" */
+	ML_BOUNCE,    /* a delivery that failed for good: "dsn=5.x.x, stat=..." / "status=bounced" */
+};
+struct maillog_event {
+	enum maillog_mta mta;
+	enum maillog_kind kind;
+	int64_t when;           /* unix time of the syslog stamp, -1 when unreadable */
+	const char *client;     /* the client's name (or the remote host of a deferral), or NULL */
+	size_t client_len;
+	const char *ip;         /* its address, without brackets, or NULL */
+	size_t ip_len;
+	const char *stage;      /* "rcpt", "data", "connect", ... as the MTA said it, or NULL */
+	size_t stage_len;
+	int code;               /* the reply code of a rejection (550), 0 when none */
+	const char *reason;     /* a short reason: "User unknown", "Relay access denied",
+				 * "Connection timed out"; NULL when none */
+	size_t reason_len;
+	const char *domain;     /* the recipient's domain (deferrals, rejections), or NULL */
+	size_t domain_len;
+};
+/*
+ * Classifies a log line (syslog "Dec  3 13:47:22 host prog[pid]: ...",
+ * RFC 3339 "2026-12-03T13:47:22.123+00:00 host ...", or journalctl
+ * short-iso). now places a stamp without a year: the latest such time not
+ * more than a day after now. True when the line is one of the events
+ * above (ev filled), false otherwise (ev->kind = ML_NONE, ev->when still set).
+ */
+bool maillog_classify(const char *line, size_t len, int64_t now, struct maillog_event *ev);
+const char *maillog_kind_name(enum maillog_kind k); /* "lost", "timeout", ... */
+/* The unix time of a line's syslog stamp (as above), or -1. */
+int64_t maillog_time(const char *line, size_t len, int64_t now);
+
+/* ---- mailq.c: the mail queue, from `postqueue -j` or `mailq` ---- */
+
+struct mailq_domain {
+	char *domain;
+	size_t n;               /* recipients waiting for it */
+};
+struct mailq_summary {
+	size_t total;           /* messages */
+	size_t active, deferred, hold, incoming; /* by queue (Postfix); sendmail: deferred = those with a reason */
+	int64_t oldest;         /* arrival time of the oldest message, -1 when empty */
+	struct mailq_domain *domains; /* deferred recipients by domain, most first */
+	size_t ndomains;
+	char *top_reason;       /* the most frequent delay reason, or NULL */
+};
+void mailq_summary_free(struct mailq_summary *s);
+/* Postfix's `postqueue -j`: one JSON object per line (jansson). 0 or
+ * EXIT_DATAERR with err filled. */
+int mailq_parse_json(const char *text, size_t len, struct mailq_summary *s, char *err, size_t errlen);
+/* The text of `mailq` (sendmail's or Postfix's): "Mail queue is empty",
+ * entries, and the totals line. now dates sendmail's stamps that lack a
+ * year. 0 or EXIT_DATAERR. */
+int mailq_parse_text(const char *text, size_t len, int64_t now, struct mailq_summary *s, char *err, size_t errlen);
+
 /* ---- loop.c: the one event loop (libevent) with c-ares wired in ---- */
 
 struct loop;
@@ -1041,5 +1139,49 @@ int loop_signal(struct loop *l, int sig, void (*cb)(int sig, void *arg), void *a
  */
 struct ares_channeldata *loop_dns(struct loop *l, const char *servers, int timeout_ms, int tries, char *err,
 				  size_t errlen);
+
+/*
+ * A channel of its own that asks only server ("ip[:port]"), to tell
+ * whether that resolver answers (doctor); kept by the loop (one per
+ * distinct server) and freed with it. NULL with err on failure.
+ */
+struct ares_channeldata *loop_dns_server(struct loop *l, const char *server, int timeout_ms, int tries, char *err,
+					 size_t errlen);
+/* The servers a channel asks, "ip:port" each, malloc'd array of malloc'd
+ * strings; the count. */
+size_t loop_dns_servers(struct ares_channeldata *ch, char ***out);
+
+/* ---- child.c: blocking work in a child process, read through the loop ---- */
+
+struct loop_child;
+/* Runs in the child with the pipe's write end; returns its exit status.
+ * Its standard descriptors are /dev/null; it ends with _exit. */
+typedef int (*child_main_fn)(void *arg, int fd);
+/* Bytes as the child writes them (called any number of times). */
+typedef void (*child_data_fn)(void *arg, const char *p, size_t n);
+/* Once, after the child closed its end, with its wait status (or -1). c
+ * is freed by then. */
+typedef void (*child_end_fn)(void *arg, int status);
+/* Forks fn(fnarg, fd); NULL with err when it cannot. */
+struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnarg, child_data_fn data,
+				    child_end_fn end, void *arg, char *err, size_t errlen);
+/* Kills the child (SIGKILL) and reaps it: data and end are not called again. */
+void loop_child_kill(struct loop_child *c);
+/* write() until done; false on error. */
+bool child_write_all(int fd, const void *p, size_t n);
+
+/* ---- route.c: callahead routes, host:port ---- */
+
+/* [callahead] routes: "domain [host]:port" lines (mailertable's
+ * "smtp:[host]" too); '#' comments. An empty path is an empty table;
+ * NULL with err when the file cannot be read. */
+struct ca_routes;
+struct ca_routes *routes_load(const char *path, char *err, size_t errlen);
+/* The route for domain: the exact name, else the nearest ".parent" entry; NULL. */
+const char *routes_find(const struct ca_routes *t, const char *domain);
+void routes_free(struct ca_routes *t);
+/* "host", "host:port", "[host]:port", a bare IPv6 address: host into
+ * host[hl], the port (defport when none or out of range). */
+int hostport_split(const char *spec, int defport, char *host, size_t hl);
 
 #endif

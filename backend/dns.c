@@ -1,7 +1,9 @@
 /*
  * backend/dns.c: where mail for a domain goes. An MX look-up and the
  * address look-ups of its hosts, as an MTA does them, through the loop's
- * c-ares channel; nothing here waits.
+ * c-ares channel; nothing here waits. Also single questions (A, AAAA, MX,
+ * TXT) with their status and time, for the doctor's resolver and DNSBL
+ * checks, and DNSBL names.
  *
  * A query owns its result until the caller's callback has returned. c-ares
  * keeps calling back for look-ups in flight even after dns_cancel (there is
@@ -13,6 +15,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,7 +31,7 @@
  */
 #define MAX_MX_HOSTS 32
 
-enum query_kind { Q_MX, Q_HOST };
+enum query_kind { Q_MX, Q_HOST, Q_LOOKUP };
 
 /* One address look-up: an MX host, the domain itself, or a route's host. */
 struct lookup {
@@ -42,10 +45,12 @@ struct lookup {
 struct dns_query {
 	struct loop *loop;
 	struct ares_channeldata *ch;
-	dns_mx_fn cb;
+	dns_mx_fn cb;		 /* Q_MX, Q_HOST */
+	dns_answer_fn answer_cb; /* Q_LOOKUP */
 	void *arg;
 	enum query_kind kind;
-	char *name; /* the domain, or the host without brackets */
+	enum dns_qtype qtype; /* Q_LOOKUP */
+	char *name;	      /* the domain, or the host without brackets */
 	int port;
 	bool allow_private;
 	bool in_api;		  /* inside dns_mx/dns_host: the caller cannot take a result yet */
@@ -59,10 +64,14 @@ struct dns_query {
 	int64_t t0;
 	struct lookup *lk; /* one per res.hosts entry */
 	struct dns_mx_result res;
+	struct dns_answer ans; /* Q_LOOKUP */
 };
 
 static void query_free(struct dns_query *q)
 {
+	for (size_t i = 0; i < q->ans.n; i++)
+		free(q->ans.items[i]);
+	free(q->ans.items);
 	for (size_t i = 0; i < q->res.nhosts; i++)
 		free(q->lk[i].addrs);
 	free(q->lk);
@@ -210,11 +219,45 @@ static void assemble(struct dns_query *q)
 		finish(q, DNS_NOADDR, "%s: no MX host has an address", q->name);
 }
 
+/* The status of a single question, as a word the doctor shows. */
+static const char *status_name(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		return "ok";
+	case ARES_ENOTFOUND:
+		return "nxdomain";
+	case ARES_ENODATA:
+		return "nodata";
+	case ARES_ESERVFAIL:
+		return "servfail";
+	case ARES_EREFUSED:
+	case ARES_ECONNREFUSED:
+		return "refused";
+	case ARES_ETIMEOUT:
+		return "timeout";
+	default:
+		return "error";
+	}
+}
+
+/* A single question's answer is final (its items, if any, already kept). */
+static void answer_status(struct dns_query *q, int status)
+{
+	q->ans.status = status;
+	q->ans.status_name = status_name(status);
+	q->ans.ms = util_now_ms() - q->t0;
+	q->done = true;
+}
+
 static void deliver(struct dns_query *q)
 {
 	q->res.total_ms = util_now_ms() - q->t0;
 	q->delivering = true;
-	q->cb(q->arg, &q->res);
+	if (q->kind == Q_LOOKUP)
+		q->answer_cb(q->arg, &q->ans);
+	else
+		q->cb(q->arg, &q->res);
 	query_free(q);
 }
 
@@ -241,7 +284,9 @@ static void settle(struct dns_query *q)
 		return;
 	}
 	if (!q->done) {
-		if (q->destroyed)
+		if (q->kind == Q_LOOKUP)
+			answer_status(q, ARES_EDESTRUCTION);
+		else if (q->destroyed)
 			finish(q, DNS_FAIL, "%s: the DNS resolver was shut down", q->name);
 		else
 			assemble(q);
@@ -557,6 +602,167 @@ struct dns_query *dns_host(struct loop *l, struct ares_channeldata *ch, const ch
 		lookup_start(q, 0, q->name, -1, false);
 	}
 	return query_started(q);
+}
+
+/* ---- single questions ---- */
+
+static void answer_add(struct dns_answer *a, char *item)
+{
+	a->items = xrealloc(a->items, (a->n + 1) * sizeof(*a->items));
+	a->items[a->n++] = item;
+}
+
+static int parse_addrs(struct dns_answer *a, int family, const unsigned char *abuf, int alen)
+{
+	struct hostent *he = NULL;
+	int rc = family == AF_INET ? ares_parse_a_reply(abuf, alen, &he, NULL, NULL)
+				   : ares_parse_aaaa_reply(abuf, alen, &he, NULL, NULL);
+
+	if (rc != ARES_SUCCESS)
+		return rc;
+	for (char **p = he->h_addr_list; p != NULL && *p != NULL; p++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		if (inet_ntop(family, *p, ip, sizeof(ip)) != NULL)
+			answer_add(a, xstrdup(ip));
+	}
+	ares_free_hostent(he);
+	return a->n > 0 ? ARES_SUCCESS : ARES_ENODATA;
+}
+
+static int parse_mx(struct dns_answer *a, const unsigned char *abuf, int alen)
+{
+	struct ares_mx_reply *reply = NULL;
+	int rc = ares_parse_mx_reply(abuf, alen, &reply);
+
+	if (rc != ARES_SUCCESS)
+		return rc;
+	for (const struct ares_mx_reply *m = reply; m != NULL; m = m->next)
+		answer_add(a, xasprintf("%u %s", m->priority, null_host(m->host) ? "." : m->host));
+	ares_free_data(reply);
+	return a->n > 0 ? ARES_SUCCESS : ARES_ENODATA;
+}
+
+/*
+ * A TXT record is one or more strings that mean one text (RFC 7208 3.3
+ * joins them without a separator); c-ares lists the strings, marking the
+ * first of each record.
+ */
+static int parse_txt(struct dns_answer *a, const unsigned char *abuf, int alen)
+{
+	struct ares_txt_ext *reply = NULL;
+	struct buf b;
+	bool open = false;
+	int rc = ares_parse_txt_reply_ext(abuf, alen, &reply);
+
+	if (rc != ARES_SUCCESS)
+		return rc;
+	buf_init(&b);
+	for (const struct ares_txt_ext *t = reply; t != NULL; t = t->next) {
+		if (t->record_start && open) {
+			answer_add(a, xstrdup(b.data));
+			buf_reset(&b);
+		}
+		open = true;
+		buf_add(&b, t->txt, t->length);
+	}
+	if (open)
+		answer_add(a, xstrdup(b.data != NULL ? b.data : ""));
+	buf_free(&b);
+	ares_free_data(reply);
+	return a->n > 0 ? ARES_SUCCESS : ARES_ENODATA;
+}
+
+static void lookup_answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+
+	(void)timeouts;
+	q->outstanding--;
+	q->busy++;
+	if (!q->cancelled) {
+		if (status == ARES_EDESTRUCTION)
+			q->destroyed = true;
+		if (status == ARES_SUCCESS) {
+			switch (q->qtype) {
+			case DNS_Q_A:
+				status = parse_addrs(&q->ans, AF_INET, abuf, alen);
+				break;
+			case DNS_Q_AAAA:
+				status = parse_addrs(&q->ans, AF_INET6, abuf, alen);
+				break;
+			case DNS_Q_MX:
+				status = parse_mx(&q->ans, abuf, alen);
+				break;
+			case DNS_Q_TXT:
+				status = parse_txt(&q->ans, abuf, alen);
+				break;
+			}
+		}
+		answer_status(q, status);
+	}
+	q->busy--;
+	settle(q);
+}
+
+struct dns_query *dns_lookup(struct loop *l, struct ares_channeldata *ch, const char *name, enum dns_qtype t,
+			     dns_answer_fn cb, void *arg)
+{
+	static const int types[] = { [DNS_Q_A] = T_A, [DNS_Q_AAAA] = T_AAAA, [DNS_Q_MX] = T_MX, [DNS_Q_TXT] = T_TXT };
+	struct dns_query *q = query_new(l, ch, Q_LOOKUP, name != NULL ? name : "", 0, NULL, arg);
+
+	q->answer_cb = cb;
+	q->qtype = t;
+	if (ch == NULL || (unsigned)t >= sizeof(types) / sizeof(types[0])) {
+		answer_status(q, ARES_ENOTINITIALIZED);
+	} else {
+		q->outstanding++;
+		ares_query(ch, q->name, C_IN, types[t], lookup_answered, q);
+	}
+	return query_started(q);
+}
+
+/* ---- DNSBL names ---- */
+
+bool dns_dnsbl_name(const char *ip, const char *zone, char *out, size_t outlen)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const char hex[] = "0123456789abcdef";
+	unsigned char a[16];
+	char rev[64 + 1] = "";
+	size_t o = 0;
+	int n;
+
+	if (ip == NULL || out == NULL || outlen == 0)
+		return false;
+	out[0] = '\0';
+	if (zone == NULL)
+		zone = "";
+	if (zone[0] == '.')
+		zone++;
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(rev, sizeof(rev), "%u.%u.%u.%u", a[3], a[2], a[1], a[0]);
+	} else if (inet_pton(AF_INET6, ip, a) == 1) {
+		/* ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket: lists know it as a.b.c.d. */
+		if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+			snprintf(rev, sizeof(rev), "%u.%u.%u.%u", a[15], a[14], a[13], a[12]);
+		} else {
+			for (int i = 15; i >= 0; i--) {
+				rev[o++] = hex[a[i] & 0xf];
+				rev[o++] = '.';
+				rev[o++] = hex[a[i] >> 4];
+				rev[o++] = i > 0 ? '.' : '\0';
+			}
+		}
+	} else {
+		return false;
+	}
+	n = snprintf(out, outlen, "%s%s%s", rev, zone[0] != '\0' ? "." : "", zone);
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
 void dns_cancel(struct dns_query *q)

@@ -13,6 +13,15 @@
 #   a-only.test      no MX; A 127.0.0.3, AAAA ::1
 #   nullmx.test      MX 0 . (RFC 7505 null MX)
 #   slow.test        MX 10 mx.slow.test (127.0.0.1), answered late by the forwarder
+#   bl.test          a DNSBL zone: 192.0.2.7 is listed, 192.0.2.8 is not
+#     7.2.0.192.bl.test  A 127.0.0.2 and
+#                        TXT "Listed: spam trap hit, see https://bl.test/192.0.2.7"
+#     8.2.0.192.bl.test  NXDOMAIN (not listed)
+#   split-txt.test   two TXT records: "v=spf1 " "-all" (two strings, one
+#                    record) and "second record"
+# The DNSBL and TXT records are --dns-rr in wire format (txt_rr below):
+# dnsmasq takes --txt-record's quotes literally on the command line and
+# splits its text at commas; --host-record would add a PTR for 127.0.0.2.
 # Extra dnsmasq options may be given in $DNSMASQ_EXTRA.
 set -u
 cmd=${1:?usage: dnsmasq.sh start|start-slow|stop DIR}
@@ -33,6 +42,14 @@ free_port() { # a port nothing listens on (UDP and TCP), from a random start
 	return 1
 }
 
+txt_rr() { # txt_rr STRING...: the hex RDATA of one TXT record of those strings
+	local s h=""
+	for s in "$@"; do
+		h+=$(printf '%02x' "${#s}")$(printf '%s' "$s" | od -An -tx1 -v | tr -d ' \n')
+	done
+	echo "$h"
+}
+
 answers() { # answers PORT NAME: true once the server answers a query
 	dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" MX >/dev/null 2>&1
 }
@@ -51,6 +68,10 @@ start)
 			--mx-host=one-mx.test,mx.one-mx.test,10 --host-record=mx.one-mx.test,127.0.0.1 \
 			--host-record=a-only.test,127.0.0.3,::1 --dns-rr=nullmx.test,15,000000 \
 			--mx-host=slow.test,mx.slow.test,10 --host-record=mx.slow.test,127.0.0.1 \
+			--dns-rr=7.2.0.192.bl.test,1,7f000002 \
+			--dns-rr=7.2.0.192.bl.test,16,"$(txt_rr "Listed: spam trap hit, see https://bl.test/192.0.2.7")" \
+			--dns-rr=split-txt.test,16,"$(txt_rr "v=spf1 " "-all")" \
+			--dns-rr=split-txt.test,16,"$(txt_rr "second record")" \
 			${DNSMASQ_EXTRA:-} >>"$D/dnsmasq.out" 2>&1 &
 		pid=$!
 		for _ in $(seq 1 40); do
