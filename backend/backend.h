@@ -1038,7 +1038,10 @@ int maillog_get_line(const char *path, uint64_t lineno, struct buf *out, char *e
 /*
  * An event the doctor counts: a line of sendmail's or Postfix's that says
  * a session was lost, timed out or reset, a command was rejected, or a
- * delivery was deferred. Pointers are into the line.
+ * delivery was deferred. Pointers are into the line, or to static text
+ * (a stage made lower case, a reason worded one way so that it groups).
+ * Postfix's "unknown[ip]" gives client NULL (the address groups it).
+ * code is 0 where the line has no reply code (milter, deferrals).
  */
 enum maillog_kind {
 	ML_NONE,
