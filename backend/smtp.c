@@ -187,6 +187,8 @@ struct smtp_sess {
 	struct buf transcript;
 	struct buf ehlo;     /* keywords */
 	char tlsinfo[512];
+	int64_t connect_ms, banner_ms, ehlo_ms; /* when each was done, -1 not yet */
+	struct buf banner;   /* the banner's text */
 	struct event *quit_timer;
 	/* the end */
 	bool failed, refused;
@@ -499,6 +501,9 @@ static void on_reply(struct smtp_sess *s, struct pend p)
 
 	switch (p.cmd) {
 	case C_BANNER:
+		s->banner_ms = since(s);
+		buf_reset(&s->banner);
+		buf_add(&s->banner, rp->text.data, rp->text.len);
 		if (code == 220) {
 			s->phase = P_GREETING;
 			send_cmd(s, C_EHLO, NULL, "EHLO %s", s->helo);
@@ -509,6 +514,8 @@ static void on_reply(struct smtp_sess *s, struct pend p)
 		break;
 	case C_EHLO:
 		if (is2(code)) {
+			if (s->ehlo_ms < 0)
+				s->ehlo_ms = since(s);
 			parse_ehlo(s);
 			if (!s->tls && s->o.starttls != STARTTLS_OFF && s->starttls_offered) {
 				send_cmd(s, C_STARTTLS, NULL, "STARTTLS");
@@ -696,6 +703,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->phase == P_CONNECT) {
+			s->connect_ms = since(s);
 			note(s, "==", "connected", 9);
 			s->phase = P_GREETING;
 			q_push(s, C_BANNER, NULL);
@@ -757,6 +765,8 @@ struct smtp_sess *smtp_sess_new(struct loop *l, const struct sockaddr *sa, unsig
 	s->arg = arg;
 	s->accepting = true;
 	s->t0 = util_now_ms();
+	s->connect_ms = s->banner_ms = s->ehlo_ms = -1;
+	buf_init(&s->banner);
 	smtp_reply_init(&s->reply);
 	buf_init(&s->transcript);
 	buf_init(&s->ehlo);
@@ -851,6 +861,7 @@ static void sess_free(struct smtp_sess *s)
 	smtp_reply_free(&s->reply);
 	buf_free(&s->transcript);
 	buf_free(&s->ehlo);
+	buf_free(&s->banner);
 	free(s->helo);
 	free(s->from);
 	free(s->host);
@@ -897,6 +908,11 @@ static void finish(struct smtp_sess *s)
 		.tls = s->tlsinfo[0] ? s->tlsinfo : NULL,
 		.ehlo = s->ehlo.len > 0 ? s->ehlo.data : NULL,
 		.ms = since(s),
+		.connect_ms = s->connect_ms,
+		.banner_ms = s->banner_ms,
+		.ehlo_ms = s->ehlo_ms,
+		.banner = s->banner_ms >= 0 ? s->banner.data : NULL,
+		.banner_len = s->banner.len,
 	};
 	s->end(s->arg, &e);
 	sess_free(s);
@@ -906,4 +922,16 @@ void smtp_sess_abort(struct smtp_sess *s)
 {
 	if (s != NULL)
 		sess_free(s);
+}
+
+void smtp_sess_progress(const struct smtp_sess *s, struct smtp_progress *p)
+{
+	p->connect_ms = s->connect_ms;
+	p->banner_ms = s->banner_ms;
+	p->ehlo_ms = s->ehlo_ms;
+	p->banner = s->banner_ms >= 0 ? s->banner.data : NULL;
+	p->banner_len = s->banner.len;
+	p->waiting = s->qlen > 0 ? cmd_names[s->q[s->qhead].cmd] : s->phase == P_CONNECT ? "connect" : "nothing";
+	p->ehlo = s->ehlo.len > 0 ? s->ehlo.data : NULL;
+	p->ms = since(s);
 }

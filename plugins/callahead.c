@@ -123,8 +123,7 @@ struct engine {
 	struct alias_map textmap;
 	bool text_loaded;
 	/* routes */
-	char **route_dom, **route_host;
-	size_t nroutes;
+	struct ca_routes *routes;
 	/* what to do when a check ends */
 	void (*on_done)(struct engine *e, struct check *c);
 	void *arg;
@@ -441,87 +440,6 @@ static int local_lookup(struct check *c)
 
 /* ---- where to connect ---- */
 
-static void load_routes(struct engine *e)
-{
-	const char *path = e->cfg->callahead.routes;
-	FILE *f;
-	char line[1024];
-
-	if (path[0] == '\0' || (f = fopen(path, "r")) == NULL) {
-		if (path[0] != '\0')
-			ctx_warn(e->ctx, "routes %s: cannot read it", path);
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *dom, *host;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '#' || *p == '\0')
-			continue;
-		dom = p;
-		while (*p != '\0' && !isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			continue;
-		*p++ = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		host = p;
-		while (*p != '\0' && !isspace((unsigned char)*p))
-			p++;
-		*p = '\0';
-		/* mailertable's "smtp:[host]" and "esmtp:host" name the mailer first. */
-		char *colon = strchr(host, ':');
-		if (colon != NULL && host[0] != '[' && colon[1] != '\0' && !isdigit((unsigned char)colon[1]))
-			host = colon + 1;
-		if (host[0] == '\0')
-			continue;
-		e->route_dom = xrealloc(e->route_dom, (e->nroutes + 1) * sizeof(char *));
-		e->route_host = xrealloc(e->route_host, (e->nroutes + 1) * sizeof(char *));
-		e->route_dom[e->nroutes] = xstrdup(dom);
-		e->route_host[e->nroutes] = xstrdup(host);
-		e->nroutes++;
-	}
-	fclose(f);
-}
-
-/* A route for domain: the exact name, else the nearest ".parent" entry. */
-static const char *route_for(struct engine *e, const char *domain)
-{
-	for (size_t i = 0; i < e->nroutes; i++)
-		if (strcasecmp(e->route_dom[i], domain) == 0)
-			return e->route_host[i];
-	for (const char *d = strchr(domain, '.'); d != NULL; d = strchr(d + 1, '.'))
-		for (size_t i = 0; i < e->nroutes; i++)
-			if (strcasecmp(e->route_dom[i], d) == 0)
-				return e->route_host[i];
-	return NULL;
-}
-
-/* "host[:port]", "[v6]:port" -> host and port. */
-static int split_hostport(const char *spec, int defport, char *host, size_t hl)
-{
-	const char *colon;
-
-	if (spec[0] == '[') {
-		const char *close = strchr(spec, ']');
-		if (close == NULL)
-			close = spec + strlen(spec);
-		snprintf(host, hl, "%.*s", (int)(close - spec - 1), spec + 1);
-		colon = *close == ']' && close[1] == ':' ? close + 1 : NULL;
-	} else {
-		colon = strrchr(spec, ':');
-		if (colon != NULL && strchr(spec, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		snprintf(host, hl, "%.*s", (int)(colon != NULL ? (size_t)(colon - spec) : strlen(spec)), spec);
-	}
-	if (colon != NULL && colon[1] != '\0') {
-		int p = atoi(colon + 1);
-		return p > 0 && p < 65536 ? p : defport;
-	}
-	return defport;
-}
-
 static void dns_answer(void *arg, const struct dns_mx_result *r)
 {
 	struct check *c = arg;
@@ -743,7 +661,7 @@ static void start_smtp(struct check *c)
 		/* Where to go: --server / [callahead] server, a route, else MX. */
 		const char *srv = ctx_opt(e->ctx, "--server");
 		if (srv == NULL || srv[0] == '\0')
-			srv = e->cfg->callahead.server[0] != '\0' ? e->cfg->callahead.server : route_for(e, c->domain);
+			srv = e->cfg->callahead.server[0] != '\0' ? e->cfg->callahead.server : routes_find(e->routes, c->domain);
 		c->phase = PH_DNS;
 		if (e->dns == NULL) {
 			set_answer(c, CA_TEMPFAIL, SRC_PROBE, 0, "", e->dns_err, strlen(e->dns_err));
@@ -753,7 +671,7 @@ static void start_smtp(struct check *c)
 		c->via_host = srv != NULL;
 		if (srv != NULL) {
 			char host[256];
-			int port = split_hostport(srv, e->cfg->callahead.mx_port, host, sizeof(host));
+			int port = hostport_split(srv, e->cfg->callahead.mx_port, host, sizeof(host));
 			c->dq = dns_host(e->loop, e->dns, host, port, dns_answer, c);
 		} else {
 			c->dq = dns_mx(e->loop, e->dns, c->domain, e->cfg->callahead.mx_port, e->cfg->callahead.allow_private,
@@ -939,7 +857,10 @@ static int engine_init(struct engine *e, struct ctx *ctx, struct loop *loop)
 		e->text = n > 3 && strcmp(e->db + n - 3, ".db") == 0 ? xstrndup(e->db, n - 3) : xasprintf("%s.txt", e->db);
 	}
 	aliasmap_init(&e->textmap);
-	load_routes(e);
+	char rerr[512];
+	e->routes = routes_load(cfg->callahead.routes, rerr, sizeof(rerr));
+	if (e->routes == NULL)
+		ctx_warn(e->ctx, "%s", rerr);
 	return 0;
 }
 
@@ -981,12 +902,7 @@ static void engine_free(struct engine *e)
 	free(e->mc);
 	if (e->cache_ok)
 		mc_pool_free(&e->pool);
-	for (size_t i = 0; i < e->nroutes; i++) {
-		free(e->route_dom[i]);
-		free(e->route_host[i]);
-	}
-	free(e->route_dom);
-	free(e->route_host);
+	routes_free(e->routes);
 	aliasmap_free(&e->textmap);
 	free(e->db);
 	free(e->text);

@@ -247,6 +247,12 @@ void ctx_confirm(struct ctx *ctx, const char *question, void (*yes)(void *arg), 
  * Ctrl-C cancel: done is not called). Console only.
  */
 void ctx_ask(struct ctx *ctx, const char *label, void (*done)(void *arg, const char *text), void *arg);
+/*
+ * Shows the tab of plugin (its batch word), opening it if need be, with
+ * the list's filter set to filter (NULL or "": no filter). Overlays are
+ * closed first. Console only; false when there is no such tab.
+ */
+bool ctx_show_tab(struct ctx *ctx, const char *plugin, const char *filter);
 /* The rows the list on top shows now (after its filter), as model rows:
  * what "act on what you see" (flush the filtered keys) acts on. */
 size_t ctx_shown_count(struct ctx *ctx);

@@ -7,6 +7,7 @@
 
 #include "plugin.h"
 
+extern const struct plugin plugin_doctor;
 extern const struct plugin plugin_aliases;
 extern const struct plugin plugin_cache;
 extern const struct plugin plugin_callahead;
@@ -15,7 +16,7 @@ extern const struct plugin plugin_benford;
 extern const struct plugin plugin_config;
 
 const struct plugin *const plugins[] = {
-	&plugin_aliases, &plugin_cache, &plugin_callahead, &plugin_arf, &plugin_benford, &plugin_config, NULL,
+	&plugin_doctor, &plugin_aliases, &plugin_cache, &plugin_callahead, &plugin_arf, &plugin_benford, &plugin_config, NULL,
 };
 
 const struct plugin *plugin_find(const char *name)

@@ -437,6 +437,7 @@ void cli_help(FILE *f, const struct plugin *p, const struct command *c)
 		      "without --yes), 64 usage, 65 bad input data, 66 input missing, 69 service\n"
 		      "unavailable, 70 internal error, 75 temporary failure (timeout, db locked),\n"
 		      "77 permission denied, 78 configuration error.\n"
+		      "doctor: 0 OK, 1 WARN, 2 FAIL, 3 UNKNOWN.\n"
 		      "\nSee mailops(1), mailops.conf(5) and docs/cli.md for the columns of each command.\n",
 		      f);
 		return;
@@ -610,6 +611,11 @@ void ctx_ask(struct ctx *ctx, const char *label, void (*done)(void *arg, const c
 {
 	if (ctx->console)
 		tui_ask(label, done, arg);
+}
+
+bool ctx_show_tab(struct ctx *ctx, const char *plugin, const char *filter)
+{
+	return ctx->console && tui_show_tab(plugin, filter);
 }
 
 size_t ctx_shown_count(struct ctx *ctx)

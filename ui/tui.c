@@ -402,6 +402,23 @@ static void select_tab(int i)
 	tui_dirty();
 }
 
+bool tui_show_tab(const char *plugin, const char *filter)
+{
+	if (T == NULL)
+		return false;
+	for (int i = 0; i < T->ntabs; i++) {
+		if (strcmp(T->tabs[i].plugin->name, plugin) != 0)
+			continue;
+		select_tab(i);
+		struct tab *t = &T->tabs[i];
+		if (t->plugin->view != NULL && t->opened && t->open_rc == 0)
+			list_set_filter(&t->list, filter != NULL && filter[0] != '\0' ? filter : NULL);
+		tui_dirty();
+		return true;
+	}
+	return false;
+}
+
 /* The list on top, if the top screen is a list. */
 static struct list *current_list(void)
 {

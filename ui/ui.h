@@ -112,6 +112,7 @@ void tui_select_row(size_t row);
 void tui_confirm(const char *question, void (*yes)(void *arg), void *arg);
 void tui_ask(const char *label, void (*done)(void *arg, const char *text), void *arg);
 bool tui_shown_row(size_t pos, size_t *row);
+bool tui_show_tab(const char *plugin, const char *filter);
 size_t tui_shown_count(void);
 
 /* The attributes a cell role is drawn with (colour or monochrome), as attr_t. */

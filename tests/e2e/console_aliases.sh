@@ -22,6 +22,7 @@ N=$(grep -c '^[A-Za-z]' "$D/aliases")
 
 console_start 100 30
 console_run -c "$TMP/c.conf"
+keys 2
 expect_screen "header_names_db_type_count_state" "^$D/aliases.db  hash  $N aliases  complete"
 expect_screen "list_shows_alias_and_value" '^postmaster +root'
 
@@ -85,6 +86,7 @@ holder=$!
 sleep 0.3
 console_start 100 30
 console_run -c "$TMP/l.conf"
+keys 2
 expect_screen "locked_state_shown" 'LOCKED: being rebuilt; retrying'
 # A verb from the prompt runs in a child of its own: it waits for the lock
 # as in batch mode while the console keeps answering, then shows its answer.
@@ -130,6 +132,7 @@ cp "$D/aliases.db" "$D/fail.db"
 printf '[aliases]\ndb = %s/fail.db\n' "$D" >"$TMP/f.conf"
 console_start 160 30
 console_run -c "$TMP/f.conf"
+keys 2
 expect_screen "failing_reload_first_load_complete" "^$D/fail.db  hash  $N aliases  complete"
 printf 'root: alice\n' >"$D/fail.tmp"
 mv "$D/fail.tmp" "$D/fail.db"
@@ -152,6 +155,7 @@ console_start 160 30
 keys_literal "set +m"
 keys Enter
 console_run -c "$TMP/b.conf"
+keys 2
 panepid=$(tm display -p -t t '#{pane_pid}')
 pid=
 for _ in $(seq 1 500); do pid=$(pgrep -P "$panepid" -x mailops) && break; sleep 0.01; done
@@ -176,6 +180,7 @@ printf 'evil: a\033[2Jb\033]52;c;aGFja2Vk\ac\n' >"$D/evil"
 printf '[aliases]\ndb = %s/evil.db\n' "$D" >"$TMP/e.conf"
 console_start 100 30
 console_run -c "$TMP/e.conf"
+keys 2
 expect_screen "hostile_value_escaped" '^evil +a\\x1b\[2Jb\\x1b\]52;c;aGFja2Vk\\x07c'
 if [ -z "$(tm list-buffers 2>/dev/null)" ]; then ok "osc52_in_value_did_not_set_clipboard"; else not_ok "osc52_in_value_did_not_set_clipboard"; fi
 keys q

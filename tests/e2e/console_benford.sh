@@ -26,7 +26,7 @@ LOG
 printf '[aliases]\ndb = %s/none.db\n' "$TMP" >"$TMP/empty.conf"
 console_start 120 40
 console_run -c "$TMP/empty.conf"
-keys 5
+keys 6
 expect_screen "no_sources_says_how_to_set_them" 'No source: set \[benford\] sources in mailops.conf.*press o'
 keys o
 expect_screen "o_asks_for_a_source" '^Source:' 3
@@ -56,7 +56,7 @@ console_stop
 printf '[aliases]\ndb = %s/none.db\n[benford]\nsources = %s, %s\n' "$TMP" "$mbox" "$TMP/mail.log" >"$TMP/b.conf"
 console_start 120 40
 console_run -c "$TMP/b.conf"
-keys 5
+keys 6
 expect_screen "header_names_source_metric_test" 'b\.mbox +subject-length +first digit \(F1\) +N 10 +chi2' 5
 expect_screen "chart_labels_under_bars" '^ +1 +2 +3 +4 +5 +6 +7 +8 +9 *$'
 expect_screen "chart_axis_and_bars" '│█+'
@@ -121,7 +121,7 @@ console_stop
 # A small screen: the same bins as list rows with bar cells
 console_start 80 11
 console_run -c "$TMP/b.conf"
-keys 5
+keys 6
 expect_screen "small_screen_lists_bins" '^1 +6 +3\.0 +0\.6000 +0\.3010 +[0-9.]+ +█+' 5
 expect_screen "small_screen_expected_marker" '^4 +0 +1\.0 +0\.0000 +0\.0969 +[0-9.]+ +\|'
 keys j Enter

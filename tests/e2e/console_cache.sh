@@ -50,7 +50,7 @@ fi
 
 console_start 120 40
 console_run -c "$TMP/c.conf"
-keys 2
+keys 3
 expect_screen "header_summarises_pool" '^3 servers, 3 up  22 items' 5
 expect_screen "unsendable_key_warned" '1 key that memcached.s text protocol cannot carry' 5
 expect_screen "rows_show_decoded_state" '^ca:r:bad1@example.org .* invalid +550'
@@ -146,7 +146,7 @@ if [ -n "$DNS" ]; then
 		"${MC_PORT[0]}" "$DNS" "$TMP" >"$TMP/dns.conf"
 	console_start 120 40
 	console_run -c "$TMP/dns.conf"
-	keys 2
+	keys 3
 	expect_screen "host_name_server_is_up" '^1 server, 1 up ' 5
 	expect_screen "host_name_server_lists_its_keys" '^ca:r:[a-z0-9]+@example.org +mx1\.two-mx\.test:' 5
 	keys q
@@ -160,7 +160,7 @@ mc_fill 0 200000 md:bulk: 'valid 250 2.1.5 1764000000 mx -'
 want=$(count '^key=md%3A')
 console_start 120 40
 console_run -c "$TMP/c.conf"
-keys 2
+keys 3
 expect_screen "listing_starts" "reading the pool's keys" 5
 keys '?'
 # One capture: the help, and the listing's progress still in the status line.

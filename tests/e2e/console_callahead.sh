@@ -26,7 +26,7 @@ printf '[cache]\nservers = 127.0.0.1:%s\n[callahead]\nroutes = %s\nhelo = probe.
 
 console_start 120 40
 console_run -c "$TMP/c.conf"
-keys 3
+keys 4
 expect_screen "tab_header" '0 checks, 0 running.*press a to check' 5
 keys a
 expect_screen "asks_for_an_address" '^Address \(Esc ends\):' 3
@@ -79,7 +79,7 @@ keys :
 keys_literal "callahead --no-cache b@hang.test"
 keys Enter
 expect_screen "prompt_command_runs_in_background" 'running :callahead --no-cache b@hang\.test' 3
-keys 1 3
+keys 2 4
 expect_screen "tabs_switch_while_it_runs" '^5 checks' 3
 keys Escape
 expect_screen "esc_stops_prompt_command" ':callahead --no-cache b@hang\.test stopped' 3

@@ -7,7 +7,7 @@
 console_start 80 24
 keys_literal "DEMO_DIR=$TMP/demo MAILOPS=$MAILOPS bash $ROOT/demo/run.sh; echo EXIT=\$?"
 keys Enter
-expect_screen "demo_opens_console_with_five_tabs" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford +mailops ?$' 10
+expect_screen "demo_opens_console_with_six_tabs" '^ 1 Overview  2 Aliases  3 Cache  4 Callahead  5 ARF  6 Benford +mailops ?$' 10
 pid=$(cat "$TMP/demo/run/memcached.pid" 2>/dev/null)
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ -S "$TMP/demo/run/memcached.sock" ]; then
 	ok "demo_memcached_running_on_private_socket"
@@ -23,6 +23,7 @@ fi
 grep -q "servers = $TMP/demo/run/memcached.sock" "$TMP/demo/mailops.conf" && ok "demo_config_points_at_private_socket" ||
 	not_ok "demo_config_points_at_private_socket" "$(cat "$TMP/demo/mailops.conf")"
 # The Aliases tab shows the demo site's db; c finds the mistakes left in it.
+keys 2
 expect_screen "demo_aliases_tab_shows_db" "^$TMP/demo/aliases.db  hash  [0-9]+ aliases  complete" 5
 expect_screen "demo_aliases_rows" '^postmaster +root'
 keys c
@@ -30,12 +31,12 @@ expect_screen "demo_check_finds_loop" 'fail +loop +(helpdesk|supportdesk)' 10
 expect_screen "demo_check_finds_missing_list" 'missing-include +former-staff'
 keys q
 # The Cache tab shows the entries the demo filter left in its memcached.
-keys 2
+keys 3
 expect_screen "demo_cache_tab_summary" '^1 server, 1 up  13 items' 5
 expect_screen "demo_cache_invalid_entry" '^ca:r:mallory@example.org '
 # The Callahead tab asks the demo's SMTP server, and the aliases first.
 smtp_pid=$(cat "$TMP/demo/run/smtp.pid" 2>/dev/null)
-keys 3 a
+keys 4 a
 keys_literal "someone@example.net unknown1@example.net postmaster@example.org"
 keys Enter Escape
 expect_screen "demo_callahead_valid" '^someone@example\.net +valid +250 ' 10

@@ -10,7 +10,7 @@ printf '[doctor]\nprobe_address = AA\033[2JBB\033]52;c;aGFja2Vk\aCC\n' >"$TMP/ho
 
 console_start 100 30
 console_run -c "$TMP/hostile.conf"
-expect_screen "console_opens" '^ 1 Aliases  2 Cache'
+expect_screen "console_opens" '^ 1 Overview  2 Aliases  3 Cache'
 keys :
 keys_literal 'config show doctor.probe_address'
 keys Enter
@@ -32,7 +32,7 @@ expect_screen "quit_after_pager" '^EXIT=0$'
 console_stop
 console_start 100 30 NO_COLOR=1
 console_run ""
-expect_screen "no_color_console_opens" '^ 1 Aliases  2 Cache'
+expect_screen "no_color_console_opens" '^ 1 Overview  2 Aliases  3 Cache'
 raw=$(screen -e)
 if printf '%s' "$raw" | grep -qE $'\e\\[[0-9;]*[34][0-7][;m]'; then not_ok "no_color_env_turns_colours_off" "$(printf '%s' "$raw" | head -2 | od -c | head)"; else ok "no_color_env_turns_colours_off"; fi
 if printf '%s' "$raw" | grep -qE $'\e\\[[0-9;]*7m'; then ok "monochrome_uses_reverse_for_tab_bar"; else not_ok "monochrome_uses_reverse_for_tab_bar" "$raw"; fi
@@ -42,7 +42,7 @@ expect_screen "no_color_quits" '^EXIT=0$'
 console_stop
 console_start 100 30
 console_run --no-color
-expect_screen "no_color_option_console_opens" '^ 1 Aliases  2 Cache'
+expect_screen "no_color_option_console_opens" '^ 1 Overview  2 Aliases  3 Cache'
 raw=$(screen -e)
 if printf '%s' "$raw" | grep -qE $'\e\\[[0-9;]*[34][0-7][;m]'; then not_ok "no_color_option_turns_colours_off" "$raw"; else ok "no_color_option_turns_colours_off"; fi
 keys q

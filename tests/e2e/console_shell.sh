@@ -6,25 +6,27 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../console.sh"
 
-# The Aliases tab reads a db that is not there: its header says so.
+# The Aliases tab (2) reads a db that is not there: its header says so.
 printf '[aliases]\ndb = %s/none.db\n[cache]\nservers = 127.0.0.1:1\n' "$TMP" >"$TMP/shell.conf"
 console_start 80 24
 console_run -c "$TMP/shell.conf"
 
-expect_screen "tab_bar_shows_five_tabs" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford +mailops ?$'
-expect_screen "first_tab_is_aliases" 'none.db: no such file'
+expect_screen "tab_bar_shows_six_tabs" '^ 1 Overview  2 Aliases  3 Cache  4 Callahead  5 ARF  6 Benford +mailops ?$'
+expect_screen "first_tab_is_overview" '^CHECK +TARGET +STATUS'
 keys 2
-expect_screen "digit_2_selects_cache" '^1 server, 0 up, DOWN: 127.0.0.1:1: Connection refused'
-keys 5
-expect_screen "digit_5_selects_benford" 'No source: set \[benford\] sources'
+expect_screen "digit_2_selects_aliases" 'none.db: no such file'
+keys 3
+expect_screen "digit_3_selects_cache" '^1 server, 0 up, DOWN: 127.0.0.1:1: Connection refused'
+keys 6
+expect_screen "digit_6_selects_benford" 'No source: set \[benford\] sources'
 keys Tab
-expect_screen "tab_wraps_to_first" 'none.db: no such file'
+expect_screen "tab_wraps_to_first" '^CHECK +TARGET +STATUS'
 keys BTab
 expect_screen "shift_tab_goes_back" 'No source: set \[benford\] sources'
 keys 9
 expect_screen "digit_past_last_tab_ignored" 'No source: set \[benford\] sources'
-keys 3
-expect_screen "digit_3_selects_callahead" '^0 checks, 0 running'
+keys 4
+expect_screen "digit_4_selects_callahead" '^0 checks, 0 running'
 
 # '?' opens the help list generated from the key table.
 keys '?'
@@ -89,11 +91,11 @@ keys q
 
 # Live resize to 60x20 and back.
 tm resize-window -t t -x 60 -y 20
-expect_screen "resize_60x20_redraws_tab_bar" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford$'
+expect_screen "resize_60x20_redraws_tab_bar" '^ 1 Overview  2 Aliases  3 Cache  4 Callahead  5 ARF  6 Benf…$'
 expect_eq "resize_60x20_pane_size" "60x20" "$(tm display -p -t t '#{pane_width}x#{pane_height}')"
 expect_screen "resize_60x20_status_line" '^1?[^ ]*.*\?:help|Callahead' 
 tm resize-window -t t -x 80 -y 24
-expect_screen "resize_back_to_80x24" '^ 1 Aliases  2 Cache  3 Callahead  4 ARF  5 Benford +mailops ?$'
+expect_screen "resize_back_to_80x24" '^ 1 Overview  2 Aliases  3 Cache  4 Callahead  5 ARF  6 Benford +mailops ?$'
 last=$(screen | sed -n 24p)
 expect_match "status_line_on_last_row_after_resize" '\?:help  ::command  q:quit|unknown command' "$last"
 
@@ -107,7 +109,7 @@ expect_no_screen "tab_bar_gone_after_quit" 'Callahead is not built yet'
 console_stop
 console_start 200 50
 console_run ""
-expect_screen "wide_200x50_tab_bar" '^ 1 Aliases  2 Cache .* +mailops ?$'
+expect_screen "wide_200x50_tab_bar" '^ 1 Overview  2 Aliases  3 Cache .* +mailops ?$'
 last=$(screen | sed -n 50p)
 expect_match "wide_200x50_status_on_row_50" '\?:help  ::command  q:quit$' "$last"
 
@@ -123,7 +125,7 @@ expect_eq "sigterm_leaves_alternate_screen" "0 1 0" "$(tm display -p -t t '#{alt
 console_stop
 console_start 80 24
 console_run -c "$TMP/shell.conf"
-expect_screen "console_open_for_long_prompt" 'none.db: no such file'
+expect_screen "console_open_for_long_prompt" '^CHECK +TARGET +STATUS'
 long="$(printf 'a%.0s' $(seq 1 105))TAIL_67890"
 keys :
 keys_literal "$long"
@@ -144,7 +146,7 @@ expect_screen "prompt_open_before_ctrl_c" '^:help$'
 keys C-c
 expect_no_screen "ctrl_c_cancels_prompt" '^:help'
 expect_no_screen "ctrl_c_in_prompt_does_not_quit" '^EXIT='
-expect_screen "console_still_open_after_ctrl_c" 'none.db: no such file'
+expect_screen "console_still_open_after_ctrl_c" '^CHECK +TARGET +STATUS'
 keys '?' / ; keys_literal pager ; keys Enter
 expect_screen "help_filter_kept_before_ctrl_c" 'filter: pager'
 keys / ; keys_literal zzz
