@@ -1168,7 +1168,8 @@ typedef void (*child_end_fn)(void *arg, int status);
 /* Forks fn(fnarg, fd); NULL with err when it cannot. */
 struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnarg, child_data_fn data,
 				    child_end_fn end, void *arg, char *err, size_t errlen);
-/* Kills the child (SIGKILL) and reaps it: data and end are not called again. */
+/* Kills the child and what it started (its process group, SIGKILL) and
+ * reaps it: data and end are not called again. */
 void loop_child_kill(struct loop_child *c);
 /* write() until done; false on error. */
 bool child_write_all(int fd, const void *p, size_t n);

@@ -6,7 +6,8 @@
  *
  * The child writes to a pipe and ends with _exit: it never runs atexit
  * handlers or flushes the parent's stdio (the console's terminal state
- * lives there). Its standard descriptors are /dev/null.
+ * lives there). Its standard descriptors are /dev/null, and it leads a
+ * process group of its own, which a kill ends whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,9 @@ struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnar
 		return NULL;
 	}
 	if (pid == 0) {
+		/* a group of its own: a kill ends what it started too (a
+		 * command run through popen) */
+		setpgid(0, 0);
 		close(p[0]);
 		signal(SIGPIPE, SIG_DFL);
 		int devnull = open("/dev/null", O_RDWR);
@@ -96,6 +100,7 @@ struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnar
 		}
 		_exit(fn(fnarg, p[1]) & 0xff);
 	}
+	setpgid(pid, pid);
 	close(p[1]);
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	struct loop_child *c = xcalloc(1, sizeof(*c));
@@ -114,6 +119,7 @@ void loop_child_kill(struct loop_child *c)
 		return;
 	loop_watch_del(c->watch);
 	close(c->fd);
+	kill(-c->pid, SIGKILL);
 	kill(c->pid, SIGKILL);
 	reap(c->pid);
 	free(c);

@@ -227,6 +227,8 @@ static void child_rows(struct chk *c, bool all)
 	size_t pos = 0;
 	char *nl;
 
+	if (c->in.len == 0)
+		return;
 	while ((nl = memchr(c->in.data + pos, '\n', c->in.len - pos)) != NULL) {
 		*nl = '\0';
 		char *p = c->in.data + pos;
@@ -352,7 +354,7 @@ static void child_end(void *arg, int status)
 			snprintf(why, sizeof(why), "exit %d", WEXITSTATUS(status));
 		else
 			snprintf(why, sizeof(why), "lost");
-		emit(c, 99, DS_UNKNOWN, "", "run it alone with -v: mailops doctor --only CHECK", NULL, NULL,
+		emit(c, 99, DS_UNKNOWN, check_names[c->idx], "run it alone with -v: mailops doctor --only CHECK", NULL, NULL,
 		     "the check failed|%s", why);
 	}
 	check_done(c);
@@ -363,7 +365,8 @@ static void child_abort(struct chk *c)
 	loop_child_kill(c->child);
 	c->child = NULL;
 	child_rows(c, true);
-	emit(c, 99, DS_UNKNOWN, "", "a check that reads files or runs a command took too long: run it alone", NULL,
+	emit(c, 99, DS_UNKNOWN, check_names[c->idx],
+	     "a check that reads files or runs a command took too long: run it alone", NULL,
 	     NULL, "not finished within the deadline|%d s", (int)(c->r->deadline_ms / 1000));
 }
 
@@ -434,11 +437,15 @@ static void check_aliases(struct chk *c)
 		goto done;
 	}
 	bool postfix = !m.nul_terminated && m.n > 0;
+	size_t names = 0;
+	for (size_t i = 0; i < m.n; i++)
+		if (!aliasmap_is_meta(aliasmap_key(&m, &m.ents[i]), m.ents[i].klen))
+			names++;
 	if (!m.has_at)
 		emit(c, 0, DS_WARN, db, "rebuild it: a build that was interrupted (or is running) leaves no @ record",
-		     "aliases", NULL, "%zu entries, no @ record|Berkeley DB %s; incomplete build", m.n, m.type);
+		     "aliases", NULL, "%zu aliases, no @ record|Berkeley DB %s; incomplete build", names, m.type);
 	else
-		emit(c, 0, DS_OK, db, NULL, "aliases", NULL, "%zu entries|Berkeley DB %s, @ record present, %s keys", m.n,
+		emit(c, 0, DS_OK, db, NULL, "aliases", NULL, "%zu aliases|Berkeley DB %s, @ record present, %s keys", names,
 		     m.type, postfix ? "Postfix (no NUL)" : "sendmail (NUL-terminated)");
 	if (!have_text)
 		goto done;
@@ -456,8 +463,8 @@ static void check_aliases(struct chk *c)
 		goto done;
 	}
 	size_t missing = 0;
-	struct buf names;
-	buf_init(&names);
+	struct buf list;
+	buf_init(&list);
 	char *first = NULL;
 	for (size_t i = 0; i < t.n; i++) {
 		const struct alias_ent *e = &t.ents[i];
@@ -465,8 +472,8 @@ static void check_aliases(struct chk *c)
 		if (aliasmap_lookup(&m, k, e->klen) != NULL)
 			continue;
 		if (missing < 5) {
-			buf_adds(&names, missing ? ", " : "");
-			buf_add(&names, k, e->klen);
+			buf_adds(&list, missing ? ", " : "");
+			buf_add(&list, k, e->klen);
 			if (first == NULL)
 				first = xstrndup(k, e->klen);
 		}
@@ -477,12 +484,12 @@ static void check_aliases(struct chk *c)
 		     "run newaliases (or postalias): mail to these names is rejected, and callaheads cache the rejection "
 		     "(flush them with mailops cache del)",
 		     "aliases", first, "%zu aliases not in the db|changed %s after the db was built; not in the db: %s%s",
-		     missing, age, names.data, missing > 5 ? ", ..." : "");
+		     missing, age, list.data, missing > 5 ? ", ..." : "");
 	} else {
 		emit(c, 1, DS_WARN, text, "run newaliases (or postalias) so the db says what the file says", "aliases",
 		     NULL, "changed %s after the db|every name of the file is in the db; values may differ", age);
 	}
-	buf_free(&names);
+	buf_free(&list);
 	free(first);
 	aliasmap_free(&t);
 done:
@@ -1011,10 +1018,10 @@ static void check_arf(struct chk *c)
 	     a.abuse > 0 ? "complaints about mail from us: look at the source IPs and who sent it; "
 			   "`mailops arf complainers` gives the suppression list"
 			 : NULL,
-	     "arf", topip.len ? topip.data : NULL, "%zu reports in 24 h|%s%s%s%s%s%s (%zu messages read)", a.reports,
+	     "arf", topip.len ? topip.data : NULL, "%zu reports in 24 h|%s%s%s%s%s%s%s%zu messages read", a.reports,
 	     types.len ? "types: " : "", types.data != NULL ? types.data : "", reps.len ? "; reporters: " : "",
 	     reps.data != NULL ? reps.data : "", ips.len ? "; top sources: " : "", ips.data != NULL ? ips.data : "",
-	     a.messages);
+	     types.len || reps.len || ips.len ? "; " : "", a.messages);
 	buf_free(&types);
 	buf_free(&reps);
 	buf_free(&ips);
