@@ -160,6 +160,23 @@ expect_eq "healthy_arf_unset_is_skip" "mailboxes SKIP" "$(rows arf)"
 printf 'From a@client.example Thu Dec  3 10:00:00 2026\nFrom: a@client.example\nSubject: hello\n\nnot a report\n\n' >"$TMP/fbl.mbox"
 doctor "$(conf arf arf.mailboxes="$TMP/fbl.mbox")" arf
 expect_eq "arf_mailbox_without_reports_ok" "0 $TMP/fbl.mbox OK 0 reports in 24 h" "$RC $(rows arf) $(row arf "$TMP/fbl.mbox" value)"
+# Reports of the last day are counted (by type, reporter, source IP); an
+# old one (the corpus's AOL report of 2008) is not; abuse makes it WARN.
+arf_msg() { # arf_msg DATE TYPE IP
+	printf 'From scomp@aol.net %s\nFrom: AOL Feedback <scomp@aol.net>\nTo: abuse@local.test\nSubject: Abuse report\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary="b1"\n\n--b1\nContent-Type: text/plain\n\nA complaint.\n\n--b1\nContent-Type: message/feedback-report\n\nFeedback-Type: %s\nUser-Agent: test/1.0\nVersion: 1\nArrival-Date: %s\nSource-IP: %s\nOriginal-Mail-From: <news@local.test>\nOriginal-Rcpt-To: <someone@aol.example>\n\n--b1\nContent-Type: text/rfc822-headers\n\nFrom: news@local.test\nTo: someone@aol.example\nSubject: news\n\n--b1--\n\n' \
+		"$(date -u -d "$1" '+%a %b %e %H:%M:%S %Y')" "$2" "$(date -u -d "$1" -R)" "$3"
+}
+{
+	arf_msg '-2 hours' abuse 192.0.2.99
+	arf_msg '-1 hour' abuse 192.0.2.99
+	arf_msg '-3 hours' opt-out 192.0.2.50
+	arf_msg '-3 days' abuse 192.0.2.1
+} >"$TMP/fbl2.mbox"
+doctor "$(conf arf2 arf.mailboxes="$TMP/fbl2.mbox")" arf
+expect_eq "arf_recent_abuse_warns" "1 WARN 3 reports in 24 h" "$RC $(row arf "$TMP/fbl2.mbox" status) $(row arf "$TMP/fbl2.mbox" value)"
+expect_match "arf_counts_by_type" 'types: abuse 2, opt-out 1' "$(row arf "$TMP/fbl2.mbox" detail)"
+expect_match "arf_names_reporter" 'reporters: AOL 3' "$(row arf "$TMP/fbl2.mbox" detail)"
+expect_match "arf_top_source_ip" 'top sources: 192\.0\.2\.99 2, 192\.0\.2\.50 1; 4 messages read' "$(row arf "$TMP/fbl2.mbox" detail)"
 
 # ---- 9. selection and formats ----
 doctor "$C1" --only cache,dns
