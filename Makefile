@@ -91,7 +91,7 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libncurses-dev li
 	libinih-dev libcmocka-dev zlib1g-dev libssl-dev memcached tmux jq libxml2-utils dnsmasq-base bind9-dnsutils \
 	db5.3-util m4 swaks man-db groff-base locales time procps netcat-openbsd openssl python3 perl \
 	libcache-memcached-perl libcache-memcached-fast-perl libmemcached-tools \
-	libio-socket-ssl-perl libmime-tools-perl libsisimai-perl
+	libio-socket-ssl-perl libmime-tools-perl libsisimai-perl pflogsumm
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
