@@ -40,7 +40,14 @@ struct mc_req {
 	struct buf key; /* scratch for metadump keys */
 	bool dump_started;
 	bool dump_hash; /* asked for the hash-table walk; may fall back to "all" */
+	int dump_busy;  /* times the crawler said BUSY (another client's crawl) */
 };
+
+/* memcached runs one crawl at a time and answers BUSY to a second one
+ * (another console, the doctor, its own LRU crawler): ask again, every
+ * DUMP_BUSY_MS, up to DUMP_BUSY_TRIES times. */
+#define DUMP_BUSY_MS 100
+#define DUMP_BUSY_TRIES 300
 
 struct mc_conn {
 	struct loop *loop;
@@ -54,6 +61,7 @@ struct mc_conn {
 	bool free_pending;
 	struct timeval read_tv;
 	struct resolve *resolving; /* a c-ares question in flight, or NULL */
+	struct loop_timer *retry;  /* a metadump asked again after BUSY */
 };
 
 static void req_free(struct mc_req *r)
@@ -171,6 +179,11 @@ static int parse_dump(struct mc_req *r, struct evbuffer *in, char *why, size_t w
 		if (n > 0 && l[n - 1] == '\r')
 			n--;
 		struct mc_meta m;
+		if (!r->dump_started && starts(l, n, "BUSY") && r->dump_busy < DUMP_BUSY_TRIES) {
+			r->dump_busy++;
+			rc = 3;
+			break;
+		}
 		if (!r->dump_started && is_error_line(l, n)) {
 			snprintf(why, whylen, "lru_crawler metadump refused: %.*s", (int)(n > 120 ? 120 : n), l);
 			/* the server is fine; only this request failed, or only
@@ -360,6 +373,23 @@ static void arm_read_timeout(struct mc_conn *c)
 	bufferevent_set_timeouts(c->bev, c->head != NULL ? &c->read_tv : NULL, &c->read_tv);
 }
 
+/* The crawler was busy: the same metadump again. */
+static void dump_retry(void *arg)
+{
+	struct mc_conn *c = arg;
+	static const char hash[] = "lru_crawler metadump hash\r\n", all[] = "lru_crawler metadump all\r\n";
+
+	loop_timer_del(c->retry);
+	c->retry = NULL;
+	if (c->failed || c->head == NULL || c->head->kind != RQ_DUMP)
+		return;
+	if (c->head->dump_hash)
+		bufferevent_write(c->bev, hash, sizeof(hash) - 1);
+	else
+		bufferevent_write(c->bev, all, sizeof(all) - 1);
+	arm_read_timeout(c);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct mc_conn *c = arg;
@@ -382,6 +412,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		}
 		if (rc == 0)
 			break;
+		if (rc == 3) {
+			/* well within the read timeout, which runs meanwhile */
+			int ms = c->read_ms / 2 < DUMP_BUSY_MS ? c->read_ms / 2 : DUMP_BUSY_MS;
+			if (c->retry == NULL)
+				c->retry = loop_timer_add(c->loop, (unsigned)(ms > 0 ? ms : 1), false, dump_retry, c);
+			break;
+		}
 		if (rc == 2) {
 			static const char all[] = "lru_crawler metadump all\r\n";
 			r->dump_hash = false;
@@ -557,6 +594,8 @@ void mc_conn_free(struct mc_conn *c)
 	}
 	if (c->resolving != NULL)
 		c->resolving->c = NULL; /* it will answer into the void */
+	if (c->retry != NULL)
+		loop_timer_del(c->retry);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;

@@ -360,6 +360,23 @@ expect_eq "list_on_old_server_exits_0" 0 "$RC"
 expect_eq "list_on_old_server_falls_back_to_lru_walk" "ca:r:old1@example.org ca:r:old2@example.org" \
 	"$(printf '%s\n' "$OUT" | tail -n +2 | cut -f1 | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 
+# ---- two listings at once ----
+# memcached crawls for one client at a time and answers BUSY to a second
+# metadump; each listing asks again until the crawler is free, so both
+# are complete.
+flush_all
+mc_fill 0 150000 'ca:r:busy' 'valid 250 2.1.5 1764000000 mx -'
+C1=$(conf busy "127.0.0.1:${MC_PORT[0]}")
+"$MAILOPS" -c "$C1" -o tsv cache list --prefix ca:r:busy >"$TMP/busy1.out" 2>"$TMP/busy1.err" &
+b1=$!
+"$MAILOPS" -c "$C1" -o tsv cache list --prefix ca:r:busy >"$TMP/busy2.out" 2>"$TMP/busy2.err" &
+b2=$!
+wait "$b1"; r1=$?
+wait "$b2"; r2=$?
+expect_eq "concurrent_listings_both_complete" "0 0 150000 150000" \
+	"$r1 $r2 $(($(wc -l <"$TMP/busy1.out") - 1)) $(($(wc -l <"$TMP/busy2.out") - 1))"
+expect_nomatch "concurrent_listings_no_busy_refusal" 'BUSY' "$(cat "$TMP/busy1.err" "$TMP/busy2.err")"
+
 # ---- Cache::Memcached::Fast with ketama_points ----
 flush_all
 CK=$(conf ketama "$SW" namespace=fast: hash=ketama ketama_points=150)
