@@ -262,8 +262,9 @@ int64_t fb_parse_date(const char *s)
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	/* ISO 8601 */
-	if (sscanf(p, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mon, &d, &h, &mi, &sec, &n) == 6) {
+	/* ISO 8601 (sscanf is slow, and most dates start with a day name, which it cannot) */
+	if (!isalpha((unsigned char)*p) &&
+	    sscanf(p, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mon, &d, &h, &mi, &sec, &n) == 6) {
 		p += n;
 		if (*p == '.')
 			for (p++; isdigit((unsigned char)*p); p++)
@@ -306,8 +307,15 @@ int64_t fb_parse_date(const char *s)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	n = 0;
-	if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2)
+	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == ':' &&
+	    isdigit((unsigned char)p[3]) && isdigit((unsigned char)p[4])) {
+		/* "hh:mm", what the sscanf below would read, without its cost */
+		h = (p[0] - '0') * 10 + (p[1] - '0');
+		mi = (p[3] - '0') * 10 + (p[4] - '0');
+		n = 5;
+	} else if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2) {
 		return -1;
+	}
 	p += n;
 	if (*p == ':') {
 		p++;
@@ -997,7 +1005,8 @@ static void walk(struct fb_message *m, GMimeObject *o, int depth)
 	}
 }
 
-static void own_header(struct fb_message *m, const char *data, size_t len);
+struct head_index;
+static void own_header(struct fb_message *m, const char *data, size_t len, const struct head_index *h);
 
 /* Reports inside attached messages (message/rfc822 at any depth). */
 static void walk_attached(struct fb_message *m, GMimeObject *o, int depth)
@@ -1017,7 +1026,7 @@ static void walk_attached(struct fb_message *m, GMimeObject *o, int depth)
 				struct buf b;
 				buf_init(&b);
 				part_bytes(o, &b);
-				own_header(m, b.data, b.len);
+				own_header(m, b.data, b.len, NULL);
 				buf_free(&b);
 			}
 		}
@@ -1328,11 +1337,86 @@ static bool try_apple(struct fb_message *m, const char *data, size_t len, GMimeO
 
 /* ---- a message ---- */
 
-/* The report's own From, Return-Path, Subject, Message-ID, Date, reporter. */
-static void own_header(struct fb_message *m, const char *data, size_t len)
+/*
+ * Where the fields a message's own header is asked for start and end
+ * (continuation lines included), found in one walk of the header: every
+ * message of a mailbox comes here, most of them no report, and a walk per
+ * field was most of the time they cost. A field is the first line that
+ * mail_header() would take; mail_header() on [at, end) gives its value.
+ */
+enum { H_FROM, H_RETURN_PATH, H_SUBJECT, H_MESSAGE_ID, H_DATE, H_CONTENT_TYPE, H_APPLE, NH };
+
+static const char *const head_names[NH] = {
+	"From", "Return-Path", "Subject", "Message-ID", "Date", "Content-Type", "X-Apple-Unsubscribe",
+};
+
+struct head_index {
+	size_t body; /* mail_body_offset() */
+	size_t at[NH], end[NH];
+	bool found[NH];
+};
+
+static void head_index(const char *p, size_t len, struct head_index *h)
 {
+	size_t nl[NH];
+	int open = -1; /* the field whose continuation lines are being walked */
+
+	memset(h, 0, sizeof(*h));
+	for (int k = 0; k < NH; k++)
+		nl[k] = strlen(head_names[k]);
+	h->body = len;
+	for (size_t i = 0; i < len;) {
+		const char *lf = memchr(p + i, '\n', len - i);
+		size_t e = lf != NULL ? (size_t)(lf - p) + 1 : len;
+		size_t ll = lf != NULL ? e - i - 1 : len - i;
+		if (lf != NULL && (ll == 0 || (ll == 1 && p[i] == '\r'))) {
+			h->body = e;
+			break;
+		}
+		if (open >= 0 && (p[i] == ' ' || p[i] == '\t')) {
+			h->end[open] = e;
+			i = e;
+			continue;
+		}
+		open = -1;
+		for (int k = 0; k < NH; k++) {
+			if (!h->found[k] && e - i > nl[k] && p[i + nl[k]] == ':' &&
+			    (p[i] | 0x20) == (head_names[k][0] | 0x20) &&
+			    strncasecmp(p + i, head_names[k], nl[k]) == 0) {
+				h->found[k] = true;
+				h->at[k] = i;
+				h->end[k] = e;
+				open = k;
+				break;
+			}
+		}
+		i = e;
+	}
+	/* a header without a blank line after it ends with the data */
+	for (int k = 0; k < NH; k++)
+		if (h->found[k] && h->end[k] > h->body)
+			h->end[k] = h->body;
+}
+
+static bool head_get(const char *p, const struct head_index *h, int k, struct buf *out)
+{
+	if (!h->found[k]) {
+		buf_reset(out);
+		return false;
+	}
+	return mail_header(p + h->at[k], h->end[k] - h->at[k], head_names[k], out);
+}
+
+/* The report's own From, Return-Path, Subject, Message-ID, Date, reporter. */
+static void own_header(struct fb_message *m, const char *data, size_t len, const struct head_index *h)
+{
+	struct head_index mine;
 	struct buf b;
 
+	if (h == NULL) {
+		head_index(data, len, &mine);
+		h = &mine;
+	}
 	free(m->from);
 	free(m->return_path);
 	free(m->subject_raw);
@@ -1342,17 +1426,17 @@ static void own_header(struct fb_message *m, const char *data, size_t len)
 	m->from = m->return_path = m->subject_raw = m->subject = m->message_id = m->reporter = NULL;
 	m->date = -1;
 	buf_init(&b);
-	if (mail_header(data, len, "From", &b))
+	if (head_get(data, h, H_FROM, &b))
 		m->from = decoded(b.data);
-	if (mail_header(data, len, "Return-Path", &b))
+	if (head_get(data, h, H_RETURN_PATH, &b))
 		m->return_path = xstrdup(b.data);
-	if (mail_header(data, len, "Subject", &b)) {
+	if (head_get(data, h, H_SUBJECT, &b)) {
 		m->subject_raw = xstrdup(b.data);
 		m->subject = decoded(b.data);
 	}
-	if (mail_header(data, len, "Message-ID", &b))
+	if (head_get(data, h, H_MESSAGE_ID, &b))
 		m->message_id = xstrdup(b.data);
-	if (mail_header(data, len, "Date", &b))
+	if (head_get(data, h, H_DATE, &b))
 		m->date = fb_parse_date(b.data);
 	buf_free(&b);
 	m->reporter = addr_spec(m->from);
@@ -1380,7 +1464,7 @@ static bool find_feedback_report(const char *data, size_t len)
  * and this keeps reading a big mailbox near the speed of a text search.
  * Conservative: a false yes costs time, never a report.
  */
-static bool maybe_report(const struct fb_message *m, const char *data, size_t len)
+static bool maybe_report(const struct fb_message *m, const char *data, size_t len, const struct head_index *h)
 {
 	if (find_feedback_report(data, len))
 		return true;
@@ -1388,17 +1472,18 @@ static bool maybe_report(const struct fb_message *m, const char *data, size_t le
 		return true;
 	if (m->subject != NULL && strncasecmp(m->subject, "complaint about message from", 28) == 0)
 		return true;
-	/* SES: the JSON starts the body (or a part near its start) */
-	size_t body = mail_body_offset(data, len);
-	size_t head = len - body < 16384 ? len - body : 16384;
-	if (memmem(data + body, head, "notificationType", 16) != NULL)
-		return true;
-	struct buf b;
-	buf_init(&b);
+	/* SES: the JSON starts the body (or a part near its start); found by
+	 * its 'T', rarer in text than the first letters and quicker than memmem */
+	size_t head = len - h->body < 16384 ? len - h->body : 16384;
+	const char *b = data + h->body, *be = b + head;
+	for (const char *t = head >= 16 ? b + 12 : be; t < be && (t = memchr(t, 'T', (size_t)(be - t))) != NULL; t++)
+		if (be - t >= 4 && memcmp(t - 12, "notificationType", 16) == 0)
+			return true;
+	struct buf v;
+	buf_init(&v);
 	/* Exim's text-only DMARC reports are multipart/report without a report-type */
-	bool yes = (mail_header(data, len, "Content-Type", &b) && strcasestr(b.data, "report") != NULL) ||
-		   mail_header(data, len, "X-Apple-Unsubscribe", &b);
-	buf_free(&b);
+	bool yes = (head_get(data, h, H_CONTENT_TYPE, &v) && strcasestr(v.data, "report") != NULL) || h->found[H_APPLE];
+	buf_free(&v);
 	return yes;
 }
 
@@ -1411,12 +1496,14 @@ int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, s
 		return -1;
 	}
 	mime_init();
-	own_header(m, data, len);
-	if (m->reporter == NULL && mail_body_offset(data, len) == 0) {
+	struct head_index h;
+	head_index(data, len, &h);
+	own_header(m, data, len, &h);
+	if (m->reporter == NULL && h.body == 0) {
 		m->error = xstrdup("no header");
 		return -1;
 	}
-	if (!maybe_report(m, data, len))
+	if (!maybe_report(m, data, len, &h))
 		return 0;
 
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);

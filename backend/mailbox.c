@@ -15,6 +15,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,23 +71,60 @@ static bool is_from_line(const char *p, size_t n)
 }
 
 /*
+ * The first "From " right after a byte a or b ('\n': a line's start; '>':
+ * a quoted one) in p[0..n): a pointer to that byte, or NULL. This search
+ * runs over every byte of a mailbox, so it looks at 16 bytes at a time for
+ * a or b followed by 'F', a pair rare in text, and checks the rest only
+ * there; glibc's memmem is several times slower for one such needle.
+ */
+static const char *find_from(const char *p, size_t n, char a, char b)
+{
+	const char *end = p + n;
+
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vf = _mm_set1_epi8('F');
+	for (; end - p >= 17; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+		__m128i lead = _mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(lead, _mm_cmpeq_epi8(y, vf)));
+		for (; m != 0; m &= m - 1) {
+			const char *c = p + __builtin_ctz(m);
+			if (end - c >= 6 && memcmp(c + 2, "rom ", 4) == 0)
+				return c;
+		}
+	}
+#endif
+	for (; end - p >= 6; p++)
+		if ((*p == a || *p == b) && memcmp(p + 1, "From ", 5) == 0)
+			return p;
+	return NULL;
+}
+
+/* Whether the ">From " at q (in the message at p) is a quoted From line: its
+ * run of '>' starts a line. */
+static bool quoted_from_at(const char *p, const char *q)
+{
+	while (q > p && q[-1] == '>')
+		q--;
+	return q == p || q[-1] == '\n';
+}
+
+/*
  * The message's bytes as they were before the mbox quoted them: a line
  * ">From " (mboxo) or ">>From " (mboxrd) loses one '>'. Only when there is
  * one; else the mapping is used as is.
  */
-static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix)
+static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix, int known)
 {
 	const char *p = m->data;
 	size_t n = m->len;
-	bool quoted = false;
+	bool quoted = known > 0;
 
-	/* Most messages hold no ">From " at all: one memmem says so. */
-	for (const char *q = p; !quoted && (q = memmem(q, n - (size_t)(q - p), ">From ", 6)) != NULL; q++) {
-		const char *k = q;
-		while (k > p && k[-1] == '>')
-			k--;
-		quoted = k == p || k[-1] == '\n';
-	}
+	/* Most messages hold no ">From " at all: one search says so (unless
+	 * the caller's search for the next message said it already: known >= 0). */
+	for (const char *q = p; known < 0 && !quoted && (q = find_from(q, n - (size_t)(q - p), '>', '>')) != NULL; q++)
+		quoted = quoted_from_at(p, q);
 	if (!quoted && !crlf_fix)
 		return;
 	buf_reset(&r->copy);
@@ -200,14 +240,26 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 		} else {
 			cl = -1;
 		}
+		int quoted = -1; /* ">From " lines in the message: unknown */
+		size_t quoted_at = 0;
 		if (cl < 0) {
 			/* "From " at the start of a line after an empty one (LF or
-			 * CRLF); memmem finds the candidates without a line walk. */
+			 * CRLF); find_from finds the candidates without a line walk,
+			 * and the quoted ">From " lines unquote() needs on the way. */
+			quoted = 0;
 			for (size_t k = hs > 0 ? hs - 1 : 0; k < n;) {
-				const char *f = memmem(p + k, n - k, "\nFrom ", 6);
+				const char *f = find_from(p + k, n - k, '\n', '>');
 				if (f == NULL)
 					break;
-				size_t c = (size_t)(f - p); /* the LF before From */
+				size_t c = (size_t)(f - p); /* the LF (or '>') before From */
+				if (*f == '>') {
+					if (quoted == 0 && c >= hs && quoted_from_at(p + hs, f)) {
+						quoted = 1;
+						quoted_at = c;
+					}
+					k = c + 1;
+					continue;
+				}
 				if (c >= hs && c > 0 &&
 				    (p[c - 1] == '\n' || (c >= 2 && p[c - 1] == '\r' && p[c - 2] == '\n') || c == hs)) {
 					next = c + 1;
@@ -226,7 +278,9 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 		m.data = p + hs;
 		m.len = end > hs ? end - hs : 0;
 		m.truncated = body > end || (next == n && cl < 0 && mail_body_offset(m.data, m.len) == m.len);
-		unquote(r, &m, fix);
+		if (quoted == 1 && quoted_at + 6 > end)
+			quoted = -1; /* not inside the message after all: look again */
+		unquote(r, &m, fix, quoted);
 		deliver(r, &m);
 		progress(r, next - i);
 		i = next;
@@ -268,7 +322,7 @@ static int read_file(struct reader *r, const char *path, int fd, bool single_onl
 	} else {
 		struct mbox_msg m = { .source = path, .data = p, .len = n };
 		m.truncated = n > 0 && mail_body_offset(p, n) == n && memchr(p, '\n', n) == NULL;
-		unquote(r, &m, cr_only(p, n));
+		unquote(r, &m, cr_only(p, n), -1);
 		deliver(r, &m);
 		progress(r, n);
 	}
@@ -522,7 +576,7 @@ int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, 
 	buf_init(&r.copy);
 	if (offset == 0 && !is_from_line(p, n)) {
 		struct mbox_msg m = { .source = source, .data = p, .len = n };
-		unquote(&r, &m, cr_only(p, n));
+		unquote(&r, &m, cr_only(p, n), -1);
 		get_one(&g, &m);
 	} else if (offset >= 0 && (size_t)offset < n && is_from_line(p + offset, n - (size_t)offset) &&
 		   (offset == 0 || p[offset - 1] == '\n')) {

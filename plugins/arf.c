@@ -5,9 +5,11 @@
  *
  * Messages come from backend/mailbox.c one at a time; each is parsed on its
  * own, so a message that cannot be read is an error row and the reading
- * goes on. Exit codes: 66 when a mailbox given is missing or unreadable,
- * 65 when messages were found and every one of them failed, else 0 (error
- * rows alone do not change it).
+ * goes on. The batch commands parse on worker threads (one a core) and
+ * take the results in the mailbox's order: the output is the same. Exit
+ * codes: 66 when a mailbox given is missing or unreadable, 65 when
+ * messages were found and every one of them failed, else 0 (error rows
+ * alone do not change it).
  *
  * The tab reads `[arf] mailboxes` in a child process that streams rows
  * back through a pipe watched by the loop: the console never waits for a
@@ -17,6 +19,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +170,27 @@ static void scan_progress(void *arg, uint64_t done, uint64_t total)
 		ctx_progress(s->ctx, NULL);
 }
 
+/* A message read (fm NULL when it could not be) and parsed (prc:
+ * feedback_parse()'s return): counted, then handed to s->each. */
+static int scan_emit(struct scan *s, const struct mbox_msg *mm, struct fb_message *fm, int prc)
+{
+	int rc;
+
+	s->messages++;
+	if (fm == NULL) {
+		s->failed++;
+		rc = s->each(s, mm, NULL);
+	} else {
+		if (prc != 0 || (fm->n == 0 && mm->truncated))
+			s->failed++;
+		s->reports += fm->n;
+		rc = s->each(s, mm, fm);
+	}
+	if (rc == 0 && s->stop_at != 0 && mm->n >= s->stop_at)
+		rc = 1;
+	return rc;
+}
+
 static int scan_one(void *arg, const struct mbox_msg *mm)
 {
 	struct scan *s = arg;
@@ -174,19 +199,222 @@ static int scan_one(void *arg, const struct mbox_msg *mm)
 
 	if (mm->error == NULL && mm->data != NULL && mm->len == 0)
 		return 0; /* an empty file: no message at all */
-	s->messages++;
-	if (mm->error != NULL || mm->data == NULL) {
-		s->failed++;
-		rc = s->each(s, mm, NULL);
-	} else {
-		if (feedback_parse(mm->data, mm->len, s->reps, &fm) != 0 || (fm.n == 0 && mm->truncated))
-			s->failed++;
-		s->reports += fm.n;
-		rc = s->each(s, mm, &fm);
-		feedback_free(&fm);
+	if (mm->error != NULL || mm->data == NULL)
+		return scan_emit(s, mm, NULL, 0);
+	int prc = feedback_parse(mm->data, mm->len, s->reps, &fm);
+	rc = scan_emit(s, mm, &fm, prc);
+	feedback_free(&fm);
+	return rc;
+}
+
+/*
+ * ---- parsing on the other cores ----
+ *
+ * Parsing (GMime's above all) is nearly all the time a big mailbox takes,
+ * and each message is parsed on its own: worker threads parse batches of
+ * messages while this thread reads the mailbox and hands the results to
+ * s->each in the mailbox's order, so the output is the same as read one by
+ * one. A batch holds copies of its messages (the reader's pointers are
+ * good during its callback only); at most PIPE_RING batches are in flight,
+ * so memory stays bounded by PIPE_RING times the larger of PIPE_BYTES and
+ * the largest message.
+ */
+enum { PIPE_RING = 8, PIPE_MSGS = 256, PIPE_BYTES = 1 << 19, PIPE_THREADS = 4 };
+
+struct pipe_job {
+	struct mbox_msg mm;
+	size_t data, source, from, error; /* offsets in the batch's bytes; SIZE_MAX for NULL */
+	struct fb_message fm;
+	int prc;
+	bool parse; /* false: an unreadable message, fm unused */
+};
+
+struct pipe_batch {
+	struct pipe_job *jobs;
+	size_t n, cap;
+	struct buf bytes;
+	bool done; /* parsed; guarded by the pipe's lock */
+};
+
+struct pipe {
+	struct scan *s;
+	pthread_t th[PIPE_THREADS];
+	int nth;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct pipe_batch ring[PIPE_RING];
+	/* batches numbered in order: [emit, queued) are with the workers,
+	 * queued % PIPE_RING is the one being filled; next is the next to parse */
+	size_t emit, queued, next;
+	bool quit;
+	int stop; /* s->each's non-zero return: nothing more is emitted */
+};
+
+static void pipe_parse(const struct fb_reporters *reps, struct pipe_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct pipe_job *j = &b->jobs[i];
+		if (j->parse)
+			j->prc = feedback_parse(j->mm.data, j->mm.len, reps, &j->fm);
 	}
-	if (rc == 0 && s->stop_at != 0 && mm->n >= s->stop_at)
-		rc = 1;
+}
+
+static void *pipe_worker(void *arg)
+{
+	struct pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->quit && p->next == p->queued)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->next == p->queued)
+			break; /* quit, and nothing left */
+		struct pipe_batch *b = &p->ring[p->next++ % PIPE_RING];
+		pthread_mutex_unlock(&p->mu);
+		pipe_parse(p->s->reps, b);
+		pthread_mutex_lock(&p->mu);
+		b->done = true;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static const char *pipe_ptr(const struct pipe_batch *b, size_t off)
+{
+	return off == SIZE_MAX ? NULL : b->bytes.data + off;
+}
+
+static size_t pipe_copy(struct pipe_batch *b, const char *p, size_t len)
+{
+	if (p == NULL)
+		return SIZE_MAX;
+	size_t off = b->bytes.len;
+	buf_add(&b->bytes, p, len);
+	buf_addc(&b->bytes, '\0'); /* the C strings among them need it; the data does not mind */
+	return off;
+}
+
+/* The oldest batch, once parsed: its messages to s->each, in order. */
+static void pipe_emit_one(struct pipe *p)
+{
+	struct pipe_batch *b = &p->ring[p->emit % PIPE_RING];
+
+	pthread_mutex_lock(&p->mu);
+	while (!b->done)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < b->n; i++) {
+		struct pipe_job *j = &b->jobs[i];
+		if (p->stop == 0)
+			p->stop = scan_emit(p->s, &j->mm, j->parse ? &j->fm : NULL, j->prc);
+		if (j->parse)
+			feedback_free(&j->fm);
+	}
+	b->n = 0;
+	b->done = false;
+	buf_reset(&b->bytes);
+	p->emit++;
+}
+
+/* The batch being filled to the workers; waits for room for the next. */
+static void pipe_send(struct pipe *p)
+{
+	struct pipe_batch *b = &p->ring[p->queued % PIPE_RING];
+
+	if (b->n == 0)
+		return;
+	/* the copies are final now: point the messages at them */
+	for (size_t i = 0; i < b->n; i++) {
+		struct pipe_job *j = &b->jobs[i];
+		j->mm.data = pipe_ptr(b, j->data);
+		j->mm.source = pipe_ptr(b, j->source);
+		j->mm.from_line = pipe_ptr(b, j->from);
+		j->mm.error = pipe_ptr(b, j->error);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->queued++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	while (p->queued - p->emit >= PIPE_RING)
+		pipe_emit_one(p);
+}
+
+static int pipe_one(void *arg, const struct mbox_msg *mm)
+{
+	struct pipe *p = arg;
+	struct pipe_batch *b = &p->ring[p->queued % PIPE_RING];
+
+	if (mm->error == NULL && mm->data != NULL && mm->len == 0)
+		return 0; /* an empty file: no message at all */
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->jobs = xrealloc(b->jobs, b->cap * sizeof(*b->jobs));
+	}
+	struct pipe_job *j = &b->jobs[b->n++];
+	memset(j, 0, sizeof(*j));
+	j->mm = *mm;
+	j->parse = mm->error == NULL && mm->data != NULL;
+	j->data = pipe_copy(b, j->parse ? mm->data : NULL, mm->len);
+	j->source = pipe_copy(b, mm->source, mm->source != NULL ? strlen(mm->source) : 0);
+	j->from = pipe_copy(b, mm->from_line, mm->from_len);
+	j->error = pipe_copy(b, mm->error, mm->error != NULL ? strlen(mm->error) : 0);
+	if (b->n >= PIPE_MSGS || b->bytes.len >= PIPE_BYTES)
+		pipe_send(p);
+	/* what is parsed already goes out now: the output streams */
+	pthread_mutex_lock(&p->mu);
+	bool ready = p->emit < p->queued && p->ring[p->emit % PIPE_RING].done;
+	pthread_mutex_unlock(&p->mu);
+	if (ready)
+		pipe_emit_one(p);
+	return p->stop;
+}
+
+/* How many threads to parse on: 0 to parse here, one message after the other. */
+static int pipe_threads(void)
+{
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 0 : n > PIPE_THREADS ? PIPE_THREADS : (int)n;
+}
+
+/* mailbox_read() with s->each called as by scan_one, the parsing on nth threads. */
+static int pipe_read(struct scan *s, int nth, char **argv, int argc, struct mbox_opts *o, char *err, size_t errlen)
+{
+	struct pipe p = { .s = s };
+	int rc;
+
+	mime_init(); /* once, before any thread needs it */
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.work, NULL);
+	pthread_cond_init(&p.done, NULL);
+	for (int i = 0; i < PIPE_RING; i++)
+		buf_init(&p.ring[i].bytes);
+	for (int i = 0; i < nth; i++)
+		if (pthread_create(&p.th[p.nth], NULL, pipe_worker, &p) == 0)
+			p.nth++;
+	if (p.nth == 0) {
+		rc = mailbox_read((const char *const *)argv, (size_t)argc, o, scan_one, s, err, errlen);
+	} else {
+		rc = mailbox_read((const char *const *)argv, (size_t)argc, o, pipe_one, &p, err, errlen);
+		pipe_send(&p);
+		while (p.emit < p.queued)
+			pipe_emit_one(&p);
+		pthread_mutex_lock(&p.mu);
+		p.quit = true;
+		pthread_cond_broadcast(&p.work);
+		pthread_mutex_unlock(&p.mu);
+		for (int i = 0; i < p.nth; i++)
+			pthread_join(p.th[i], NULL);
+	}
+	for (int i = 0; i < PIPE_RING; i++) {
+		free(p.ring[i].jobs);
+		buf_free(&p.ring[i].bytes);
+	}
+	pthread_cond_destroy(&p.done);
+	pthread_cond_destroy(&p.work);
+	pthread_mutex_destroy(&p.mu);
 	return rc;
 }
 
@@ -209,7 +437,7 @@ static int scan_run(struct scan *s, int argc, char **argv)
 
 	if ((rc = reporters_open(s->ctx, &s->reps)) != 0)
 		return rc;
-	rc = mailbox_read((const char *const *)argv, (size_t)argc, &o, scan_one, s, err, sizeof(err));
+	rc = pipe_read(s, pipe_threads(), argv, argc, &o, err, sizeof(err));
 	ctx_progress(s->ctx, NULL);
 	fb_reporters_free(s->reps);
 	s->reps = NULL;

@@ -6,7 +6,8 @@
  * single-valued field repeated kept and flagged), Received-Date standing
  * in for Arrival-Date, report-type parameters in any case and quoting,
  * base64 report parts, two reports in a message, the variants, the
- * provider table, and redacted addresses.
+ * provider table, redacted addresses, and the message's own header
+ * fields (the first of each, folded ones joined, none from the body).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,10 @@ static void test_dates_with_obsolete_zones(void **state)
 	assert_int_equal(fb_parse_date("Tue, 8 Foo 2005 18:00:00 +0000"), -1);
 	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 25:00:00 +0000"), -1);
 	assert_int_equal(fb_parse_date(""), -1);
+	/* one-digit hours and three-digit minutes read as sscanf reads them */
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 9:00:00 -0900"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 18:000 +0000"), 1110304800);
+	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 1x:00:00 +0000"), -1);
 }
 
 static void test_source_ip_comments(void **state)
@@ -182,6 +187,51 @@ static void test_non_ip_source_kept_raw(void **state)
 	feedback_free(&m);
 }
 
+static void test_own_header_fields_first_and_folded(void **state)
+{
+	/* the first From wins, a folded Subject is joined, a "Date:" in the
+	 * body is no header, and a field name is matched in any case */
+	static const char msg[] = "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+				  "from: First <first@example.org>\n"
+				  "Subject: a folded\n"
+				  "\tsubject line\n"
+				  "From: Second <second@example.org>\n"
+				  "DATE: Mon, 1 Feb 2021 10:00:00 +0000\n"
+				  "Message-ID: <id@example.org>\n"
+				  "\n"
+				  "Date: Tue, 2 Feb 2021 10:00:00 +0000\n"
+				  "Subject: not this one\n";
+	struct fb_message m;
+
+	(void)state;
+	assert_int_equal(feedback_parse(msg, sizeof(msg) - 1, NULL, &m), 0);
+	assert_int_equal(m.n, 0);
+	assert_string_equal(m.reporter, "first@example.org");
+	assert_string_equal(m.subject, "a folded\tsubject line");
+	assert_string_equal(m.message_id, "<id@example.org>");
+	assert_int_equal(m.date, 1612173600);
+	assert_null(m.return_path);
+	feedback_free(&m);
+
+	/* a header with no blank line after it, its last field unended */
+	static const char cut[] = "Subject: only a header\nReturn-Path: <rp@example.net>";
+	assert_int_equal(feedback_parse(cut, sizeof(cut) - 1, NULL, &m), 0);
+	assert_string_equal(m.subject, "only a header");
+	assert_string_equal(m.return_path, "<rp@example.net>");
+	assert_string_equal(m.reporter, "rp@example.net");
+	feedback_free(&m);
+
+	/* SES found by its JSON past the first 12 bytes of the body, and
+	 * "report" in the header's own Content-Type, both after a long header */
+	static const char ses[] = "From: no-reply@sns.amazonaws.com\nSubject: x\n\n"
+				  "{\"notificationType\":\"Complaint\",\"complaint\":{\"complainedRecipients\":"
+				  "[{\"emailAddress\":\"r@example.com\"}]},\"mail\":{\"source\":\"s@example.org\"}}\n";
+	assert_int_equal(feedback_parse(ses, sizeof(ses) - 1, NULL, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.reports[0].variant, "ses-json");
+	feedback_free(&m);
+}
+
 static void test_two_reports_and_not_a_report(void **state)
 {
 	struct fb_message m;
@@ -302,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_fields_multiplicity_and_case),
 		cmocka_unit_test(test_base64_part_and_unregistered_type),
 		cmocka_unit_test(test_non_ip_source_kept_raw),
+		cmocka_unit_test(test_own_header_fields_first_and_folded),
 		cmocka_unit_test(test_two_reports_and_not_a_report),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_provider_table),

@@ -2,7 +2,8 @@
  * tests/unit/test_mailbox.c: pins backend/mailbox.c on mailboxes built
  * here: mbox splitting (From_ lines after a blank line, mboxrd and mboxo
  * quoting undone, a Content-Length that keeps an unquoted "From " in a
- * body, a message cut short), CRLF and bare-CR line ends, Maildir order
+ * body, a message cut short, From lines at every offset of the 16-byte
+ * search), CRLF and bare-CR line ends, Maildir order
  * (cur/ then new/, never tmp/), MH numeric order, single files, reopening
  * a message by its offset, and header unfolding.
  */
@@ -124,6 +125,44 @@ static void test_mbox_split_and_unquote(void **state)
 	free(path);
 }
 
+static void test_mbox_from_lines_at_every_offset(void **state)
+{
+	/* The search for From lines looks at 16 bytes at a time: quoted and
+	 * unquoted From lines, and "x>From " in mid-line, at every offset
+	 * of a block and at the very end of the file. */
+	struct buf mbox, want;
+	struct got g;
+
+	(void)state;
+	buf_init(&mbox);
+	buf_init(&want);
+	for (int k = 0; k < 40; k++) {
+		buf_reset(&mbox);
+		buf_addf(&mbox, "From a@b Thu Jan  1 00:00:00 2026\nSubject: one\n\n%.*s\n>From q\nx>From m\n\n", k,
+			 "0123456789012345678901234567890123456789");
+		buf_addf(&mbox, "From c@d Thu Jan  1 00:00:01 2026\nSubject: two\n\n%.*sx>From m\n\n", k,
+			 "0123456789012345678901234567890123456789");
+		buf_addf(&mbox, "From e@f Thu Jan  1 00:00:02 2026\nSubject: three\n\n%.*s\n>From", k,
+			 "0123456789012345678901234567890123456789");
+		char *path = write_file("k.mbox", mbox.data, mbox.len);
+		read_all(path, &g);
+		assert_int_equal(g.n, 3);
+		buf_reset(&want);
+		buf_addf(&want, "Subject: one\n\n%.*s\nFrom q\nx>From m\n", k, "0123456789012345678901234567890123456789");
+		assert_string_equal(g.data[0], want.data);
+		buf_reset(&want);
+		buf_addf(&want, "Subject: two\n\n%.*sx>From m\n", k, "0123456789012345678901234567890123456789");
+		assert_string_equal(g.data[1], want.data);
+		buf_reset(&want);
+		buf_addf(&want, "Subject: three\n\n%.*s\n>From", k, "0123456789012345678901234567890123456789");
+		assert_string_equal(g.data[2], want.data);
+		got_free(&g);
+		free(path);
+	}
+	buf_free(&mbox);
+	buf_free(&want);
+}
+
 static void test_mbox_content_length_keeps_unquoted_from(void **state)
 {
 	static const char mbox[] = "From a@b Thu Jan  1 00:00:00 2026\n"
@@ -241,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mbox_split_and_unquote),
+		cmocka_unit_test(test_mbox_from_lines_at_every_offset),
 		cmocka_unit_test(test_mbox_content_length_keeps_unquoted_from),
 		cmocka_unit_test(test_mbox_truncated_and_crlf),
 		cmocka_unit_test(test_single_file_bare_cr),
