@@ -17,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin.h"
@@ -764,10 +763,8 @@ struct bview {
 	enum metric used;     /* what the last scan read */
 	int test;
 	int page;             /* F2/F3: a decade of bins at a time */
-	/* the scan */
-	pid_t pid;
-	int fd;
-	struct loop_watch *w;
+	/* the scan: a child reading the source (backend/child.c) */
+	struct loop_child *child;
 	struct buf in;
 	bool scanning;
 	uint64_t done, total;
@@ -815,17 +812,8 @@ static const char *bview_source(const struct bview *v)
 
 static void scan_stop(struct bview *v)
 {
-	if (v->w != NULL)
-		loop_watch_del(v->w);
-	v->w = NULL;
-	if (v->fd >= 0)
-		close(v->fd);
-	v->fd = -1;
-	if (v->pid > 0) {
-		kill(v->pid, SIGTERM);
-		waitpid(v->pid, NULL, 0);
-	}
-	v->pid = 0;
+	loop_child_kill(v->child);
+	v->child = NULL;
 	v->scanning = false;
 }
 
@@ -925,49 +913,39 @@ static void bview_line(struct bview *v, char *line)
 	}
 }
 
-static void bview_read(int fd, int what, void *arg)
+static void bview_data(void *arg, const char *chunk, size_t k)
 {
 	struct bview *v = arg;
-	char chunk[65536];
-	ssize_t k;
 
-	(void)what;
-	/* a slice at a time: the loop stays free for keys */
-	k = read(fd, chunk, sizeof(chunk));
-	if (k < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (k > 0) {
-		buf_add(&v->in, chunk, (size_t)k);
-		size_t i = 0;
-		for (;;) {
-			char *nl = memchr(v->in.data + i, '\n', v->in.len - i);
-			if (nl == NULL)
-				break;
-			*nl = '\0';
-			bview_line(v, v->in.data + i);
-			i = (size_t)(nl - v->in.data) + 1;
-		}
-		memmove(v->in.data, v->in.data + i, v->in.len - i);
-		v->in.len -= i;
-		v->in.data[v->in.len] = '\0';
-		if (v->total > 0)
-			ctx_progress(v->ctx, "benford: reading %s %llu%%", bview_source(v),
-				     (unsigned long long)(v->done * 100 / v->total));
-		else
-			ctx_progress(v->ctx, "benford: reading %s, %zu values", bview_source(v), v->nrecs);
-		v->changed = true;
-		ctx_dirty(v->ctx);
-		return;
+	buf_add(&v->in, chunk, k);
+	size_t i = 0;
+	for (;;) {
+		char *nl = memchr(v->in.data + i, '\n', v->in.len - i);
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		bview_line(v, v->in.data + i);
+		i = (size_t)(nl - v->in.data) + 1;
 	}
-	/* the end */
-	loop_watch_del(v->w);
-	v->w = NULL;
-	close(v->fd);
-	v->fd = -1;
-	int status = 0;
-	if (v->pid > 0)
-		waitpid(v->pid, &status, 0);
-	v->pid = 0;
+	memmove(v->in.data, v->in.data + i, v->in.len - i);
+	v->in.len -= i;
+	v->in.data[v->in.len] = '\0';
+	if (v->total > 0)
+		ctx_progress(v->ctx, "benford: reading %s %llu%%", bview_source(v),
+			     (unsigned long long)(v->done * 100 / v->total));
+	else
+		ctx_progress(v->ctx, "benford: reading %s, %zu values", bview_source(v), v->nrecs);
+	v->changed = true;
+	ctx_dirty(v->ctx);
+}
+
+/* the end of the reading child */
+static void bview_end(void *arg, int status)
+{
+	struct bview *v = arg;
+
+	(void)status;
+	v->child = NULL;
 	v->scanning = false;
 	ctx_progress(v->ctx, NULL);
 	if (v->scan_rc != 0)
@@ -976,10 +954,38 @@ static void bview_read(int fd, int what, void *arg)
 	ctx_dirty(v->ctx);
 }
 
+/* The child: reads the source and writes its values as lines. */
+static int bview_child(void *arg, int fd)
+{
+	struct bview *v = arg;
+	const char *src = bview_source(v);
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	child_out = fdopen(fd, "w");
+	if (child_out == NULL)
+		return 70;
+	setvbuf(child_out, NULL, _IOFBF, 1 << 16);
+	struct scan s;
+	char err[512] = "";
+	char *srcs[1] = { (char *)src };
+	scan_init(&s, v->used, false);
+	s.on_value = child_value;
+	s.progress = child_progress;
+	int rc = scan_run(&s, srcs, 1, err, sizeof(err));
+	if (rc != 0)
+		fprintf(child_out, "E %d %s\n", rc, err);
+	for (int i = 0; i < R_COUNT; i++)
+		if (s.skipped[i] > 0)
+			fprintf(child_out, "K %d %zu\n", i, s.skipped[i]);
+	fprintf(child_out, "I %zu\n", s.items);
+	fflush(child_out);
+	return 0;
+}
+
 static void scan_start(struct bview *v)
 {
 	const char *src = bview_source(v);
-	int p[2];
 
 	scan_stop(v);
 	reset_data(v);
@@ -989,50 +995,10 @@ static void scan_start(struct bview *v)
 		return;
 	}
 	v->used = v->metric != M_DEFAULT ? (enum metric)v->metric : looks_like_mailbox(src) ? M_SUBJECT : M_SIZE;
-	if (pipe(p) != 0) {
-		snprintf(v->err, sizeof(v->err), "pipe: %s", strerror(errno));
+	v->child = loop_child_start(ctx_loop(v->ctx), bview_child, v, bview_data, bview_end, v, v->err, sizeof(v->err));
+	if (v->child == NULL)
 		return;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(v->err, sizeof(v->err), "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return;
-	}
-	if (pid == 0) {
-		/* the child: never touches the terminal; _exit, not exit */
-		close(p[0]);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_IGN);
-		child_out = fdopen(p[1], "w");
-		if (child_out == NULL)
-			_exit(70);
-		setvbuf(child_out, NULL, _IOFBF, 1 << 16);
-		struct scan s;
-		char err[512] = "";
-		char *srcs[1] = { (char *)src };
-		scan_init(&s, v->used, false);
-		s.on_value = child_value;
-		s.progress = child_progress;
-		int rc = scan_run(&s, srcs, 1, err, sizeof(err));
-		if (rc != 0)
-			fprintf(child_out, "E %d %s\n", rc, err);
-		for (int i = 0; i < R_COUNT; i++)
-			if (s.skipped[i] > 0)
-				fprintf(child_out, "K %d %zu\n", i, s.skipped[i]);
-		fprintf(child_out, "I %zu\n", s.items);
-		fflush(child_out);
-		_exit(0);
-	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-	fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	v->pid = pid;
-	v->fd = p[0];
 	v->scanning = true;
-	v->w = loop_watch_add(ctx_loop(v->ctx), p[0], LOOP_READ, bview_read, v);
 	compute(v);
 }
 
@@ -1057,7 +1023,6 @@ static int bview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	v->ctx = ctx;
-	v->fd = -1;
 	v->metric = M_DEFAULT;
 	v->test = DT_F1;
 	buf_init(&v->in);
