@@ -26,6 +26,7 @@ stop_all() {
 		wait "$p" 2>/dev/null
 	done
 	rm -f "$DEMO/run/memcached.sock"
+	[ -f "$DEMO/run/dns/dnsmasq.pid" ] && bash "$ROOT/tests/peers/dnsmasq.sh" stop "$DEMO/run/dns" >/dev/null 2>&1
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -87,6 +88,42 @@ now=$(date +%s)
 } | perl "$ROOT/tests/helpers/cm_write.pl" --servers "$DEMO/run/memcached.sock" --namespace demo: --ttl 86400 \
 	>"$DEMO/run/cache-fill.log" 2>&1 || echo "demo: the cache entries were not written: $(cat "$DEMO/run/cache-fill.log")" >&2
 
+# A private DNS server (dnsmasq on 127.0.0.1) for the demo's domains: MX
+# look-ups and the Overview's DNS rows work without the network, and a
+# blocklist zone that lists the demo's sending address (the Overview fails it).
+dns=127.0.0.1:1
+if dport=$(DNSMASQ_EXTRA="--local=/example.org/ --mx-host=example.org,mx.example.org,10 --host-record=mx.example.org,127.0.0.1 --local=/example.net/ --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,127.0.0.1 --local=/bl.example/ --host-record=25.2.0.192.bl.example,127.0.0.2 --txt-record=25.2.0.192.bl.example,listed:spam-trap-hits-from-192.0.2.25" \
+	bash "$ROOT/tests/peers/dnsmasq.sh" start "$DEMO/run/dns" 2>"$DEMO/run/dns.err"); then
+	dns=127.0.0.1:$dport
+else
+	echo "demo: no DNS server ($(head -c 200 "$DEMO/run/dns.err")); DNS rows will fail" >&2
+fi
+
+# The last hour of the demo MTA's log (sendmail): a client that keeps
+# hanging up after RCPT (the Overview warns), rejections, a deferral.
+{
+	for m in 50 41 33 20 12 5; do
+		t=$(date -d "-$m min" '+%b %e %H:%M:%S')
+		echo "$t demo sm-mta[$((4000 + m))]: 0B3$m: from=<news@example.com>, size=$((2000 + m * 37)), class=0, nrcpts=1, proto=ESMTP, daemon=MTA, relay=mail.example.com [198.51.100.20]"
+		echo "$t demo sm-mta[$((4100 + m))]: 0B3${m}x: lost input channel from slow.client.example [203.0.113.9] to MTA after rcpt"
+	done
+	for m in 44 30 9; do
+		t=$(date -d "-$m min" '+%b %e %H:%M:%S')
+		echo "$t demo sm-mta[$((4200 + m))]: 0B4$m: ruleset=check_rcpt, arg1=<mallory@example.org>, relay=spam.example [192.0.2.66], reject=550 5.1.1 <mallory@example.org>... User unknown"
+	done
+	t=$(date -d '-15 min' '+%b %e %H:%M:%S')
+	echo "$t demo sm-mta[4300]: 0B415: to=<ceo@partner.example>, delay=00:15:00, mailer=esmtp, pri=120000, relay=mx.partner.example. [192.0.2.80], dsn=4.0.0, stat=Deferred: Connection timed out with mx.partner.example."
+} >"$DEMO/mail.log"
+
+# A feedback-loop mailbox holding one complaint of this morning.
+{
+	d=$(date -R -d '-2 hours')
+	printf 'From scomp@aol.net %s\nFrom: AOL Feedback <scomp@aol.net>\nTo: abuse@example.org\nSubject: Email Feedback Report\nDate: %s\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary="demo"\n\n' \
+		"$(date -d '-2 hours' '+%a %b %e %H:%M:%S %Y')" "$d"
+	printf -- '--demo\nContent-Type: text/plain\n\nA recipient marked this message as spam.\n\n--demo\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: AOL SComp\nVersion: 1\nArrival-Date: %s\nSource-IP: 192.0.2.25\nOriginal-Mail-From: <news@example.org>\nOriginal-Rcpt-To: <reader@aol.example>\nReported-Domain: example.org\n\n' "$d"
+	printf -- '--demo\nContent-Type: text/rfc822-headers\n\nFrom: Newsletter <news@example.org>\nTo: reader@aol.example\nSubject: Our November news\nMessage-ID: <nov@example.org>\n\n--demo--\n\n'
+} >"$DEMO/fbl.mbox"
+
 cat >"$DEMO/mailops.conf" <<CONF
 ; The demo home: every file and server here was made or started by demo/run.sh.
 [aliases]
@@ -106,10 +143,22 @@ connect_timeout = 5
 reply_timeout = 5
 
 [dns]
-; no network in the demo: nothing is looked up
-servers = 127.0.0.1:1
+; the demo's own dnsmasq (example.org, example.net)
+servers = $dns
 timeout_ms = 500
 tries = 1
+
+[arf]
+mailboxes = $DEMO/fbl.mbox
+
+[doctor]
+; the demo's SMTP server answers for example.net (see routes)
+probe_address = postmaster@example.net
+domains = example.net
+log = $DEMO/mail.log
+deadline = 5
+our_ips = 192.0.2.25
+dnsbl = bl.example
 CONF
 
 "$MAILOPS" -c "$DEMO/mailops.conf"

@@ -928,7 +928,7 @@ static void check_queue(struct chk *c)
 	else
 		emit(c, 0, ds, what,
 		     ds == DS_OK ? NULL : "read the delay reason; a destination that is down keeps mail until its queue lifetime",
-		     NULL, NULL, "%zu messages, oldest %s|%s", q.total, agetxt, d.data);
+		     NULL, NULL, "%zu message%s, oldest %s|%s", q.total, q.total == 1 ? "" : "s", agetxt, d.data);
 	buf_free(&d);
 done:
 	mailq_summary_free(&q);
@@ -953,7 +953,7 @@ static int arf_msg(void *arg, const struct mbox_msg *m)
 	if (m->data == NULL)
 		return 0;
 	memset(&fm, 0, sizeof(fm));
-	if (feedback_parse(m->data, m->len, a->rep, &fm) == 0) {
+	if (feedback_parse_opts(m->data, m->len, a->rep, 0, &fm) == 0) {
 		for (size_t i = 0; i < fm.n; i++) {
 			const struct fb_report *r = &fm.reports[i];
 			int64_t when = r->arrival >= 0 ? r->arrival : fm.date;
@@ -1018,7 +1018,7 @@ static void check_arf(struct chk *c)
 	     a.abuse > 0 ? "complaints about mail from us: look at the source IPs and who sent it; "
 			   "`mailops arf complainers` gives the suppression list"
 			 : NULL,
-	     "arf", topip.len ? topip.data : NULL, "%zu reports in 24 h|%s%s%s%s%s%s%s%zu messages read", a.reports,
+	     "arf", topip.len ? topip.data : NULL, "%zu report%s in 24 h|%s%s%s%s%s%s%s%zu messages read", a.reports, a.reports == 1 ? "" : "s",
 	     types.len ? "types: " : "", types.data != NULL ? types.data : "", reps.len ? "; reporters: " : "",
 	     reps.data != NULL ? reps.data : "", ips.len ? "; top sources: " : "", ips.data != NULL ? ips.data : "",
 	     types.len || reps.len || ips.len ? "; " : "", a.messages);
@@ -1135,11 +1135,15 @@ static void cc_report(struct ccheck *cc, bool cut)
 			ds = DS_WARN;
 			advice = "memcached answers slowly: is the host overloaded or swapping?";
 		}
-		char upt[32];
+		char upt[32], hits[32];
 		human_age(v->uptime, upt, sizeof(upt));
+		if (v->hits + v->misses > 0)
+			snprintf(hits, sizeof(hits), "hit %.0f%%", hit);
+		else
+			snprintf(hits, sizeof(hits), "no gets yet");
 		emit(c, (int)i, ds, name, advice, "cache", NULL,
-		     "up %lld ms, fill %.0f%%, hit %.0f%%|memcached %s, up %s, %lld items, %lld evictions (%.1f/h)",
-		     (long long)v->ms, fill, hit, v->version, upt, v->items, v->evictions, evh);
+		     "up %lld ms, fill %.0f%%, %s|memcached %s, up %s, %lld items, %lld evictions (%.1f/h)",
+		     (long long)v->ms, fill, hits, v->version, upt, v->items, v->evictions, evh);
 	}
 	if (up == 0 || !c->r->deep)
 		return;
@@ -1505,7 +1509,10 @@ static void pc_resolved(void *arg, const struct dns_mx_result *res)
 	int pn = ntohs(t->sa.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&t->sa)->sin6_port
 						   : ((const struct sockaddr_in *)&t->sa)->sin_port);
 	snprintf(port, sizeof(port), "%d", pn);
-	snprintf(p->target, sizeof(p->target), "%s [%s]:%s", t->host, t->ip, port);
+	if (strcmp(t->host, t->ip) == 0)
+		snprintf(p->target, sizeof(p->target), "[%s]:%s", t->ip, port);
+	else
+		snprintf(p->target, sizeof(p->target), "%s [%s]:%s", t->host, t->ip, port);
 	char helo[256];
 	if (cfg->callahead.helo != NULL && cfg->callahead.helo[0] != '\0')
 		snprintf(helo, sizeof(helo), "%s", cfg->callahead.helo);
@@ -1678,9 +1685,9 @@ static void dc_domain(void *arg, const struct dns_mx_result *res)
 		if (ds == DS_WARN)
 			advice = "slow answers for this domain make SMTP sessions time out (lost connections after RCPT): "
 				 "look at its name servers, or cache it locally";
-		emit(c, q->order, ds, q->target, advice, "callahead", filter, "MX %lld ms, total %lld ms|%s%zu addresses%s%s",
+		emit(c, q->order, ds, q->target, advice, "callahead", filter, "MX %lld ms, total %lld ms|%s%zu address%s%s%s",
 		     (long long)res->mx_ms, (long long)res->total_ms, res->implicit ? "no MX (implicit), " : "",
-		     res->n, res->n > 0 ? ", first " : "",
+		     res->n, res->n == 1 ? "" : "es", res->n > 0 ? ", first " : "",
 		     res->n > 0 ? res->targets[0].host : "");
 		break;
 	case DNS_NULLMX:

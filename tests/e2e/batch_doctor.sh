@@ -135,20 +135,20 @@ expect_eq "healthy_aliases_rows" "$AL/aliases.db OK|$AL/aliases OK" "$(rows alia
 expect_match "healthy_aliases_db_has_at_record" '@ record present' "$(row aliases "$AL/aliases.db" detail)"
 expect_eq "healthy_aliases_text_older" "db is newer" "$(row aliases "$AL/aliases" value)"
 expect_eq "healthy_cache_rows_name_both_servers" "$MC0 OK|$MC1 OK|ca: OK|ca:r: OK" "$(rows cache | paste -sd'|')"
-expect_match "healthy_cache_server_value" '^up [0-9]+ ms, fill [0-9]+%, hit [0-9]+%$' "$(row cache "$MC0" value)"
+expect_match "healthy_cache_server_value" '^up [0-9]+ ms, fill [0-9]+%, (hit [0-9]+%|no gets yet)$' "$(row cache "$MC0" value)"
 expect_match "healthy_cache_server_detail_names_memcached" '^memcached 1\.[0-9.]+, up ' "$(row cache "$MC1" detail)"
 expect_eq "healthy_cache_counts_filter_keys" "7 entries|recipients 7, domains 0" \
 	"$(row cache ca: value)|$(row cache ca: detail)"
 expect_eq "healthy_cache_reads_the_invalid_entry" "no stale invalid entries|of 7 recipient entries read (1 invalid)" \
 	"$(row cache ca:r: value)|$(row cache ca:r: detail)"
-expect_match "healthy_callahead_server_row" "^127\.0\.0\.1 \[127\.0\.0\.1\]:$PF_PORT OK$" "$(rows callahead | head -1)"
-ca_target=$(rows callahead | head -1 | cut -d' ' -f1-2)
+expect_match "healthy_callahead_server_row" "^\[127\.0\.0\.1\]:$PF_PORT OK$" "$(rows callahead | head -1)"
+ca_target=$(rows callahead | head -1 | cut -d" " -f1)
 expect_match "healthy_callahead_banner_is_postfix" 'banner: mx\.local\.test ESMTP test' "$(row callahead "$ca_target" detail)"
 expect_match "healthy_probe_valid_250" '^valid 250 in [0-9]+ ms$' "$(row callahead postmaster@local.test value)"
 expect_eq "healthy_probe_status" OK "$(row callahead postmaster@local.test status)"
 expect_eq "healthy_dns_rows" "resolver 127.0.0.1:$dport OK|one-mx.test OK|two-mx.test OK" "$(rows dns | paste -sd'|')"
 expect_match "healthy_dns_two_mx_first" '^2 addresses, first mx1\.two-mx\.test$' "$(row dns two-mx.test detail)"
-expect_match "healthy_dns_one_mx" '^1 addresses, first mx\.one-mx\.test$' "$(row dns one-mx.test detail)"
+expect_match "healthy_dns_one_mx" '^1 address, first mx\.one-mx\.test$' "$(row dns one-mx.test detail)"
 expect_eq "healthy_log_source_row" "$ordinary_lines lines in 60 min|lost 0, timeouts 0, resets 0, rejections 0, deferrals 0, bounces 0" \
 	"$(row log "$TMP/ordinary.log" value)|$(row log "$TMP/ordinary.log" detail)"
 expect_eq "healthy_log_counts_zero" "0 0 0 0 (4xx 0) 0 (bounced 0)" \
@@ -264,9 +264,9 @@ C3=$(conf hang callahead.server="127.0.0.1:$fport" callahead.connect_timeout=30 
 doctor "$C3"
 if [ "$MS" -lt 4500 ]; then ok "hanging_server_run_ends_within_deadline ($MS ms)"; else not_ok "hanging_server_run_ends_within_deadline" "$MS ms"; fi
 expect_eq "hanging_server_exits_2" 2 "$RC"
-expect_eq "hanging_server_row" "127.0.0.1 [127.0.0.1]:$fport FAIL" "$(rows callahead | head -1)"
-hv=$(row callahead "127.0.0.1 [127.0.0.1]:$fport" value)
-hd=$(row callahead "127.0.0.1 [127.0.0.1]:$fport" detail)
+expect_eq "hanging_server_row" "[127.0.0.1]:$fport FAIL" "$(rows callahead | head -1)"
+hv=$(row callahead "[127.0.0.1]:$fport" value)
+hd=$(row callahead "[127.0.0.1]:$fport" detail)
 expect_match "hanging_server_value_says_banner_then_silence" '^connect [0-9]+ ms, banner [0-9]+ ms, EHLO [0-9]+ ms, then no reply$' "$hv"
 expect_match "hanging_server_detail_says_what_it_waited_for" '^waiting for the RCPT TO reply for [0-9]+ ms; banner: fault\.test ESMTP$' "$hd"
 expect_eq "hanging_server_other_checks_answer" "$ALL_CHECKS" "$(checks)"
@@ -343,7 +343,7 @@ expect_eq "sendmail_submitted" 0 "$?"
 for _ in $(seq 1 200); do grep -q 'status=deferred' "$PF_I/maillog" && break; sleep 0.05; done
 doctor "$C1" queue
 expect_eq "deferred_message_exits_0" "0 postqueue -j OK" "$RC $(rows queue)"
-expect_match "deferred_message_counted" '^1 messages, oldest [0-9]+s$' "$(row queue 'postqueue -j' value)"
+expect_match "deferred_message_counted" '^1 message, oldest [0-9]+s$' "$(row queue 'postqueue -j' value)"
 expect_match "deferred_message_domain_named" 'deferred 1, hold 0; deferred for: remote\.example 1; most said: deferred transport' \
 	"$(row queue 'postqueue -j' detail)"
 

@@ -22,6 +22,13 @@ else
 fi
 grep -q "servers = $TMP/demo/run/memcached.sock" "$TMP/demo/mailops.conf" && ok "demo_config_points_at_private_socket" ||
 	not_ok "demo_config_points_at_private_socket" "$(cat "$TMP/demo/mailops.conf")"
+# The Overview (the first tab) diagnoses the demo site: the client that
+# hangs up after RCPT in its log, our address on its blocklist, a probe of
+# its SMTP server that passes.
+expect_screen "demo_overview_lost_after_rcpt" '^log +lost connections +WARN +6 ' 10
+expect_screen "demo_overview_dnsbl_listed" '^dnsbl +192\.0\.2\.25 in bl\.example +FAIL +listed' 10
+expect_screen "demo_overview_probe_valid" '^callahead +postmaster@example\.net +OK +valid 250' 10
+dns_pid=$(cat "$TMP/demo/run/dns/dnsmasq.pid" 2>/dev/null)
 # The Aliases tab shows the demo site's db; c finds the mistakes left in it.
 keys 2
 expect_screen "demo_aliases_tab_shows_db" "^$TMP/demo/aliases.db  hash  [0-9]+ aliases  complete" 5
@@ -51,5 +58,6 @@ for _ in $(seq 1 40); do
 done
 if [ "$gone" = 0 ]; then ok "demo_stops_memcached_on_exit"; else not_ok "demo_stops_memcached_on_exit" "pid $pid still alive"; kill -9 "$pid"; fi
 if [ -n "$smtp_pid" ] && ! kill -0 "$smtp_pid" 2>/dev/null; then ok "demo_stops_smtp_on_exit"; else not_ok "demo_stops_smtp_on_exit" "pid '$smtp_pid'"; kill -9 "$smtp_pid" 2>/dev/null; fi
+if [ -n "$dns_pid" ] && ! kill -0 "$dns_pid" 2>/dev/null; then ok "demo_stops_dns_on_exit"; else not_ok "demo_stops_dns_on_exit" "pid '$dns_pid'"; kill -9 "$dns_pid" 2>/dev/null; fi
 
 done_testing
