@@ -76,9 +76,11 @@ expect_eq "list_keys_on_the_servers_that_hold_them" "$(actual | grep '^ca:r:')" 
 	"$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '{split($2, a, ":"); print $1 "\t" a[2]}' | LC_ALL=C sort)"
 expect_eq "list_decodes_schema_state" 60 "$(printf '%s\n' "$OUT" | awk -F'\t' '$8 == "valid" && $9 == 250' | wc -l)"
 age=$(printf '%s\n' "$OUT" | awk -F'\t' '$1 == "ca:r:user7@example.org" {print $10}')
-# written as answered 7 s before $now; the test may have run a while since
+# written as answered 7 s before $now; the test may have run a while since;
+# the age is read on the server's clock, which memcached ticks once a
+# second (it may be a second behind ours)
 max=$(( $(date +%s) - now + 7 + 2 ))
-if [ -n "$age" ] && [ "$age" -ge 7 ] && [ "$age" -le "$max" ]; then ok "list_age_from_the_answer_time"; else not_ok "list_age_from_the_answer_time" "age=$age, max $max"; fi
+if [ -n "$age" ] && [ "$age" -ge 6 ] && [ "$age" -le "$max" ]; then ok "list_age_from_the_answer_time"; else not_ok "list_age_from_the_answer_time" "age=$age, max $max"; fi
 expect_eq "list_ttl_never" 60 "$(printf '%s\n' "$OUT" | awk -F'\t' '$3 == -1' | wc -l)"
 # For people "never"; for scripts -1 (tsv above, JSON here).
 run "$MAILOPS" -c "$C" cache list --prefix ca:r:
