@@ -701,6 +701,18 @@ const char *fb_provider(const struct fb_reporters *t, const char *addr, const ch
  * all. Free m with feedback_free either way. t may be NULL.
  */
 int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, struct fb_message *m);
+/*
+ * feedback_parse() with a choice of what is kept; feedback_parse() is this
+ * with FB_WANT_BODY. Without it each report's human, original,
+ * original_len and orig_header_len are left NULL and 0, and an attached
+ * original message is read for its header only: the rest (every field,
+ * the normalised values, report_text, problems and the orig_* fields from
+ * the original's header) is the same as with it. For readers of many
+ * messages that print no bodies (arf list, summary, complainers, doctor).
+ */
+enum { FB_WANT_BODY = 1 };
+int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters *t, unsigned flags,
+			struct fb_message *m);
 void feedback_free(struct fb_message *m);
 /* The first value of a field (any case), or NULL. */
 const char *fb_get(const struct fb_report *r, const char *name);

@@ -713,17 +713,23 @@ static char *decoded(const char *v)
 	return buf_take(&b);
 }
 
-/* The original message or its headers: what the list and show need of it. */
-static void set_original(struct fb_report *r, const char *p, size_t len)
+/*
+ * The original message or its headers: what the list and show need of it.
+ * The orig_* fields come from its header alone; the copy of it all is kept
+ * for show only (FB_WANT_BODY).
+ */
+static void set_original(struct fb_report *r, const char *p, size_t len, unsigned flags)
 {
 	struct fb_field *h = NULL;
 	size_t n = 0;
 
-	free(r->original);
-	r->original = xstrndup(p, len);
-	r->original_len = len;
 	size_t body = parse_fields(p, len, true, &h, &n, NULL);
-	r->orig_header_len = body;
+	if (flags & FB_WANT_BODY) {
+		free(r->original);
+		r->original = xstrndup(p, len);
+		r->original_len = len;
+		r->orig_header_len = body;
+	}
 	r->orig_from = decoded(field_get(h, n, "From"));
 	r->orig_from_addr = addr_spec(field_get(h, n, "From"));
 	r->orig_to = decoded(field_get(h, n, "To"));
@@ -922,11 +928,45 @@ static GMimeObject *first_text(GMimeObject *o)
 	return GMIME_IS_PART(o) && type_is(o, "text", "plain") ? o : NULL;
 }
 
-static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeObject *fpart)
+/*
+ * The bytes of an attached original, as part_bytes() gives them. Without
+ * FB_WANT_BODY only their header counts, and for a message part that is
+ * GMime's header (the very bytes part_bytes() starts with) and the blank
+ * line after it: the body, often most of a report, is never serialised.
+ */
+static void original_bytes(GMimeObject *o, unsigned flags, struct buf *out)
+{
+	if ((flags & FB_WANT_BODY) || !GMIME_IS_MESSAGE_PART(o)) {
+		part_bytes(o, out);
+		return;
+	}
+	GMimeMessage *msg = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+	if (msg == NULL) {
+		part_bytes(o, out);
+		return;
+	}
+	char *h = g_mime_object_get_headers(GMIME_OBJECT(msg), NULL);
+	size_t hl = h != NULL ? strlen(h) : 0;
+	if (hl > 0 && h[hl - 1] != '\n') {
+		/* not the header part_bytes() would end with a blank line: take it all */
+		g_free(h);
+		part_bytes(o, out);
+		return;
+	}
+	buf_reset(out);
+	buf_add(out, h != NULL ? h : "", hl);
+	buf_adds(out, g_mime_format_options_get_newline(NULL));
+	buf_add(out, "", 0); /* allocated and NUL-terminated even when empty */
+	g_free(h);
+}
+
+static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeObject *fpart, unsigned flags)
 {
 	struct fb_report *r = new_report(m, "arf");
 	struct buf b;
 	size_t junk = 0;
+
+	bool original = false;
 
 	buf_init(&b);
 	part_bytes(fpart, &b);
@@ -937,7 +977,7 @@ static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeOb
 			junk == 1 ? "is" : "are");
 	normalise(r);
 	int n = mp != NULL ? g_mime_multipart_get_count(mp) : 0;
-	for (int i = 0; i < fi && r->human == NULL; i++) {
+	for (int i = 0; i < fi && (flags & FB_WANT_BODY) && r->human == NULL; i++) {
 		GMimeObject *t = first_text(g_mime_multipart_get_part(mp, i));
 		if (t != NULL)
 			r->human = part_text(t);
@@ -945,12 +985,13 @@ static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeOb
 	for (int i = fi + 1; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
 		if (is_original_type(o) || (type_is(o, "message", "*") && !type_is(o, "message", "feedback-report"))) {
-			part_bytes(o, &b);
-			set_original(r, b.data, b.len);
+			original_bytes(o, flags, &b);
+			set_original(r, b.data, b.len, flags);
+			original = true;
 			break;
 		}
 	}
-	if (r->original == NULL)
+	if (!original)
 		problem(r, "no original message attached");
 	buf_free(&b);
 }
@@ -967,7 +1008,7 @@ static bool looks_like_report(const char *p, size_t len)
 }
 
 /* Every message/feedback-report part at or below o; returns how many reports were made. */
-static void walk(struct fb_message *m, GMimeObject *o, int depth)
+static void walk(struct fb_message *m, GMimeObject *o, int depth, unsigned flags)
 {
 	if (depth > 32 || !GMIME_IS_MULTIPART(o))
 		return;
@@ -977,9 +1018,9 @@ static void walk(struct fb_message *m, GMimeObject *o, int depth)
 	for (int i = 0; i < n; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(mp, i);
 		if (type_is(c, "message", "feedback-report"))
-			arf_report(m, mp, i, c);
+			arf_report(m, mp, i, c, flags);
 		else if (GMIME_IS_MULTIPART(c))
-			walk(m, c, depth + 1);
+			walk(m, c, depth + 1, flags);
 	}
 	/* report-type=feedback-report with the machine part mistyped */
 	if (m->n == before && type_is(o, "multipart", "report")) {
@@ -993,7 +1034,7 @@ static void walk(struct fb_message *m, GMimeObject *o, int depth)
 					continue;
 				part_bytes(c, &b);
 				if (looks_like_report(b.data, b.len)) {
-					arf_report(m, mp, i, c);
+					arf_report(m, mp, i, c, flags);
 					char *mt = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(c));
 					problem(&m->reports[m->n - 1], "the report part is typed %s", mt != NULL ? mt : "?");
 					g_free(mt);
@@ -1009,7 +1050,7 @@ struct head_index;
 static void own_header(struct fb_message *m, const char *data, size_t len, const struct head_index *h);
 
 /* Reports inside attached messages (message/rfc822 at any depth). */
-static void walk_attached(struct fb_message *m, GMimeObject *o, int depth)
+static void walk_attached(struct fb_message *m, GMimeObject *o, int depth, unsigned flags)
 {
 	if (depth > 8)
 		return;
@@ -1018,9 +1059,9 @@ static void walk_attached(struct fb_message *m, GMimeObject *o, int depth)
 		GMimeObject *top = in != NULL ? g_mime_message_get_mime_part(in) : NULL;
 		if (top != NULL) {
 			size_t before = m->n;
-			walk(m, top, depth + 1);
+			walk(m, top, depth + 1, flags);
 			if (m->n == before)
-				walk_attached(m, top, depth + 1);
+				walk_attached(m, top, depth + 1, flags);
 			else if (before == 0) {
 				/* the report's own header is the attached message's */
 				struct buf b;
@@ -1036,7 +1077,7 @@ static void walk_attached(struct fb_message *m, GMimeObject *o, int depth)
 		return;
 	GMimeMultipart *mp = GMIME_MULTIPART(o);
 	for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-		walk_attached(m, g_mime_multipart_get_part(mp, i), depth + 1);
+		walk_attached(m, g_mime_multipart_get_part(mp, i), depth + 1, flags);
 }
 
 /* ---- variants ---- */
@@ -1061,7 +1102,7 @@ static GMimeObject *first_message(GMimeObject *o, int depth)
 
 /* Microsoft's JMRP before it sent ARF: the complained-of message attached,
  * the recipient in X-HmXmrOriginalRecipient, the source in the Subject. */
-static bool try_jmrp(struct fb_message *m, GMimeObject *top)
+static bool try_jmrp(struct fb_message *m, GMimeObject *top, unsigned flags)
 {
 	bool from_ms = m->reporter != NULL && strcasecmp(m->reporter, "staff@hotmail.com") == 0;
 	bool subj = m->subject != NULL && strncasecmp(m->subject, "complaint about message from ", 29) == 0;
@@ -1071,7 +1112,7 @@ static bool try_jmrp(struct fb_message *m, GMimeObject *top)
 	if (orig == NULL || (!from_ms && !subj))
 		return false;
 	buf_init(&b);
-	part_bytes(orig, &b);
+	original_bytes(orig, flags, &b);
 	struct fb_field *h = NULL;
 	size_t n = 0;
 	parse_fields(b.data, b.len, true, &h, &n, NULL);
@@ -1103,9 +1144,9 @@ static bool try_jmrp(struct fb_message *m, GMimeObject *top)
 		add_field(r, "Arrival-Date", d);
 	}
 	normalise(r);
-	set_original(r, b.data, b.len);
+	set_original(r, b.data, b.len, flags);
 	GMimeObject *t = first_text(top);
-	if (t != NULL && t != orig)
+	if ((flags & FB_WANT_BODY) && t != NULL && t != orig)
 		r->human = part_text(t);
 	fields_free(h, n);
 	buf_free(&b);
@@ -1133,7 +1174,7 @@ static const char *json_str(json_t *o, const char *path)
 
 /* Amazon SES's complaint notification: a JSON document in a text body (an
  * SNS e-mail), its lines broken wherever the mailer broke them. */
-static bool try_ses(struct fb_message *m, GMimeObject *top)
+static bool try_ses(struct fb_message *m, GMimeObject *top, unsigned flags)
 {
 	GMimeObject *t = first_text(top);
 	if (t == NULL)
@@ -1196,11 +1237,14 @@ static bool try_ses(struct fb_message *m, GMimeObject *top)
 			buf_addf(&h, "Subject: %s\n", s);
 	}
 	if (h.len > 0)
-		set_original(r, h.data, h.len);
+		set_original(r, h.data, h.len, flags);
 	if (r->orig_message_id == NULL && json_str(doc, "mail.messageId") != NULL)
 		r->orig_message_id = xstrdup(json_str(doc, "mail.messageId"));
 	buf_free(&h);
-	r->human = text;
+	if (flags & FB_WANT_BODY)
+		r->human = text;
+	else
+		free(text);
 	json_decref(doc);
 	return true;
 }
@@ -1228,7 +1272,7 @@ static char *text_value(const char *text, const char *label)
 
 /* Exim's DMARC "forensic" report: text only, "Key: value" lines, then the
  * headers received pasted after a line of dashes. */
-static bool try_exim(struct fb_message *m, GMimeObject *top)
+static bool try_exim(struct fb_message *m, GMimeObject *top, unsigned flags)
 {
 	GMimeObject *t = first_text(top);
 	if (t == NULL)
@@ -1266,7 +1310,7 @@ static bool try_exim(struct fb_message *m, GMimeObject *top)
 			hdr++;
 			while (*hdr == '\n' || *hdr == '\r')
 				hdr++;
-			set_original(r, hdr, strlen(hdr));
+			set_original(r, hdr, strlen(hdr), flags);
 			struct fb_field *h = NULL;
 			size_t n = 0;
 			parse_fields(hdr, strlen(hdr), true, &h, &n, NULL);
@@ -1291,12 +1335,15 @@ static bool try_exim(struct fb_message *m, GMimeObject *top)
 			fields_free(h, n);
 		}
 	}
-	r->human = text;
+	if (flags & FB_WANT_BODY)
+		r->human = text;
+	else
+		free(text);
 	return true;
 }
 
 /* Apple Mail's "unsubscribe" mail: X-Apple-Unsubscribe: true. */
-static bool try_apple(struct fb_message *m, const char *data, size_t len, GMimeObject *top)
+static bool try_apple(struct fb_message *m, const char *data, size_t len, GMimeObject *top, unsigned flags)
 {
 	struct buf b;
 	bool yes;
@@ -1318,9 +1365,9 @@ static bool try_apple(struct fb_message *m, const char *data, size_t len, GMimeO
 	normalise(r);
 	GMimeObject *t = first_text(top);
 	if (t != NULL) {
-		r->human = part_text(t);
+		char *text = part_text(t);
 		/* 'unsubscribe from the message "Subject".' (curly quotes) */
-		const char *q = strstr(r->human, "\xe2\x80\x9c");
+		const char *q = strstr(text, "\xe2\x80\x9c");
 		const char *e = q != NULL ? strstr(q + 3, "\xe2\x80\x9d") : NULL;
 		if (e != NULL) {
 			struct buf h;
@@ -1328,9 +1375,13 @@ static bool try_apple(struct fb_message *m, const char *data, size_t len, GMimeO
 			buf_adds(&h, "Subject: ");
 			buf_add(&h, q + 3, (size_t)(e - q - 3));
 			buf_addc(&h, '\n');
-			set_original(r, h.data, h.len);
+			set_original(r, h.data, h.len, flags);
 			buf_free(&h);
 		}
+		if (flags & FB_WANT_BODY)
+			r->human = text;
+		else
+			free(text);
 	}
 	return true;
 }
@@ -1489,6 +1540,12 @@ static bool maybe_report(const struct fb_message *m, const char *data, size_t le
 
 int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, struct fb_message *m)
 {
+	return feedback_parse_opts(data, len, t, FB_WANT_BODY, m);
+}
+
+int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters *t, unsigned flags,
+			struct fb_message *m)
+{
 	memset(m, 0, sizeof(*m));
 	m->date = -1;
 	if (data == NULL) {
@@ -1518,13 +1575,14 @@ int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, s
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
 	if (top != NULL) {
 		if (type_is(top, "message", "feedback-report"))
-			arf_report(m, NULL, 0, top); /* the report alone, no multipart around it */
-		walk(m, top, 0);
+			arf_report(m, NULL, 0, top, flags); /* the report alone, no multipart around it */
+		walk(m, top, 0, flags);
 		/* a report forwarded as an attachment: the messages attached */
 		if (m->n == 0)
-			walk_attached(m, top, 0);
-		if (m->n == 0 && !try_apple(m, data, len, top) && !try_jmrp(m, top) && !try_ses(m, top))
-			try_exim(m, top);
+			walk_attached(m, top, 0, flags);
+		if (m->n == 0 && !try_apple(m, data, len, top, flags) && !try_jmrp(m, top, flags) &&
+		    !try_ses(m, top, flags))
+			try_exim(m, top, flags);
 	}
 	g_object_unref(msg);
 	/* The provider: by the reporter's address, else by a report's User-Agent. */

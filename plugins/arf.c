@@ -153,6 +153,7 @@ struct scan {
 	struct fb_reporters *reps;
 	scan_fn each;
 	void *arg;
+	unsigned parse; /* feedback_parse_opts()'s flags: FB_WANT_BODY for show alone (the rest print no bodies) */
 	size_t messages, failed, reports;
 	size_t stop_at; /* show: stop after message n (0 = never) */
 };
@@ -201,7 +202,7 @@ static int scan_one(void *arg, const struct mbox_msg *mm)
 		return 0; /* an empty file: no message at all */
 	if (mm->error != NULL || mm->data == NULL)
 		return scan_emit(s, mm, NULL, 0);
-	int prc = feedback_parse(mm->data, mm->len, s->reps, &fm);
+	int prc = feedback_parse_opts(mm->data, mm->len, s->reps, s->parse, &fm);
 	rc = scan_emit(s, mm, &fm, prc);
 	feedback_free(&fm);
 	return rc;
@@ -250,12 +251,12 @@ struct pipe {
 	int stop; /* s->each's non-zero return: nothing more is emitted */
 };
 
-static void pipe_parse(const struct fb_reporters *reps, struct pipe_batch *b)
+static void pipe_parse(const struct scan *s, struct pipe_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct pipe_job *j = &b->jobs[i];
 		if (j->parse)
-			j->prc = feedback_parse(j->mm.data, j->mm.len, reps, &j->fm);
+			j->prc = feedback_parse_opts(j->mm.data, j->mm.len, s->reps, s->parse, &j->fm);
 	}
 }
 
@@ -271,7 +272,7 @@ static void *pipe_worker(void *arg)
 			break; /* quit, and nothing left */
 		struct pipe_batch *b = &p->ring[p->next++ % PIPE_RING];
 		pthread_mutex_unlock(&p->mu);
-		pipe_parse(p->s->reps, b);
+		pipe_parse(p->s, b);
 		pthread_mutex_lock(&p->mu);
 		b->done = true;
 		pthread_cond_broadcast(&p->done);
@@ -1061,7 +1062,7 @@ static int show_each(struct scan *s, const struct mbox_msg *mm, const struct fb_
 static int cmd_show(struct ctx *ctx, int argc, char **argv)
 {
 	struct show_arg sa = { 0 };
-	struct scan s = { .ctx = ctx, .each = show_each, .arg = &sa };
+	struct scan s = { .ctx = ctx, .each = show_each, .arg = &sa, .parse = FB_WANT_BODY };
 	char *end;
 	int rc;
 

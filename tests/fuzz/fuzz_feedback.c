@@ -4,7 +4,8 @@
  * backend/feedback.c), as one message, and as a date and a Source-IP. Any
  * bytes: no crash, no leak, and results that hold together (a report's
  * counts match its arrays, a clean Source-IP is never longer than what it
- * came from, a parsed date is a date).
+ * came from, a parsed date is a date, the light parse (no FB_WANT_BODY)
+ * finds the same reports as the full one and keeps no bodies).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,26 @@ static void check(const struct fb_message *m)
 			if (r->fields[k].name == NULL || r->fields[k].value == NULL || r->fields[k].name[0] == '\0')
 				abort();
 		if (r->original != NULL && r->orig_header_len > r->original_len)
+			abort();
+	}
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static void check_light(const struct fb_message *full, const struct fb_message *light)
+{
+	if (full->n != light->n || !same(full->error, light->error))
+		abort();
+	for (size_t i = 0; i < full->n; i++) {
+		const struct fb_report *f = &full->reports[i], *l = &light->reports[i];
+		if (l->original != NULL || l->human != NULL || l->nfields != f->nfields || l->nproblems != f->nproblems)
+			abort();
+		if (!same(f->feedback_type, l->feedback_type) || !same(f->source_ip, l->source_ip) ||
+		    !same(f->orig_subject_line, l->orig_subject_line) || !same(f->orig_from, l->orig_from) ||
+		    !same(f->orig_message_id, l->orig_message_id) || !same(f->orig_received_ip, l->orig_received_ip))
 			abort();
 	}
 }
@@ -77,9 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	const char *src[1] = { path };
 	mailbox_read(src, 1, NULL, each, NULL, err, sizeof(err));
-	/* as one message */
+	/* as one message, full and light */
+	struct fb_message l;
 	feedback_parse((const char *)data, size, NULL, &m);
 	check(&m);
+	feedback_parse_opts((const char *)data, size, NULL, 0, &l);
+	check(&l);
+	check_light(&m, &l);
+	feedback_free(&l);
 	feedback_free(&m);
 	/* as a field value */
 	char *s = xstrndup((const char *)data, size > 256 ? 256 : size);

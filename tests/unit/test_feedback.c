@@ -6,8 +6,9 @@
  * single-valued field repeated kept and flagged), Received-Date standing
  * in for Arrival-Date, report-type parameters in any case and quoting,
  * base64 report parts, two reports in a message, the variants, the
- * provider table, redacted addresses, and the message's own header
- * fields (the first of each, folded ones joined, none from the body).
+ * provider table, redacted addresses, the message's own header fields
+ * (the first of each, folded ones joined, none from the body), and the
+ * light parse (no FB_WANT_BODY) against the full one on the shared corpus.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -344,6 +345,118 @@ static void test_redacted_addresses(void **state)
 	assert_false(fb_address_redacted("deadbeef@example.com"));
 }
 
+/* Both NULL, or the same text. */
+static void assert_same(const char *full, const char *light)
+{
+	if (full == NULL || light == NULL)
+		assert_ptr_equal(full, light);
+	else
+		assert_string_equal(full, light);
+}
+
+static void assert_same_strv(char **full, size_t nfull, char **light, size_t nlight)
+{
+	assert_int_equal(nfull, nlight);
+	for (size_t i = 0; i < nfull; i++)
+		assert_string_equal(full[i], light[i]);
+}
+
+struct light_vs_full {
+	const struct fb_reporters *t;
+	size_t messages, reports, originals, humans;
+};
+
+static int compare_light_with_full(void *arg, const struct mbox_msg *mm)
+{
+	struct light_vs_full *c = arg;
+	struct fb_message full, light;
+
+	assert_null(mm->error);
+	c->messages++;
+	int frc = feedback_parse(mm->data, mm->len, c->t, &full);
+	int lrc = feedback_parse_opts(mm->data, mm->len, c->t, 0, &light);
+	assert_int_equal(frc, lrc);
+	assert_same(full.error, light.error);
+	assert_same(full.from, light.from);
+	assert_same(full.return_path, light.return_path);
+	assert_same(full.subject_raw, light.subject_raw);
+	assert_same(full.subject, light.subject);
+	assert_same(full.message_id, light.message_id);
+	assert_int_equal(full.date, light.date);
+	assert_same(full.reporter, light.reporter);
+	assert_same(full.provider, light.provider);
+	assert_int_equal(full.n, light.n);
+	c->reports += full.n;
+	for (size_t i = 0; i < full.n; i++) {
+		const struct fb_report *f = &full.reports[i], *l = &light.reports[i];
+		assert_string_equal(f->variant, l->variant);
+		assert_int_equal(f->nfields, l->nfields);
+		for (size_t k = 0; k < f->nfields; k++) {
+			assert_string_equal(f->fields[k].name, l->fields[k].name);
+			assert_string_equal(f->fields[k].value, l->fields[k].value);
+			assert_int_equal(f->fields[k].flags, l->fields[k].flags);
+		}
+		assert_same(f->report_text, l->report_text);
+		assert_same(f->feedback_type, l->feedback_type);
+		assert_int_equal(f->type_registered, l->type_registered);
+		assert_int_equal(f->arrival, l->arrival);
+		assert_same(f->arrival_field, l->arrival_field);
+		assert_same(f->source_ip, l->source_ip);
+		assert_int_equal(f->source_ip_ok, l->source_ip_ok);
+		assert_same(f->mail_from, l->mail_from);
+		assert_same(f->auth_failure, l->auth_failure);
+		assert_same_strv(f->rcpts, f->nrcpts, l->rcpts, l->nrcpts);
+		assert_same_strv(f->domains, f->ndomains, l->domains, l->ndomains);
+		assert_same_strv(f->problems, f->nproblems, l->problems, l->nproblems);
+		assert_same(f->orig_from, l->orig_from);
+		assert_same(f->orig_to, l->orig_to);
+		assert_same(f->orig_subject, l->orig_subject);
+		assert_same(f->orig_from_addr, l->orig_from_addr);
+		assert_same(f->orig_subject_raw, l->orig_subject_raw);
+		assert_same(f->orig_subject_line, l->orig_subject_line);
+		assert_same(f->orig_message_id, l->orig_message_id);
+		assert_int_equal(f->orig_date, l->orig_date);
+		assert_same(f->orig_received_ip, l->orig_received_ip);
+		/* what the light form leaves out */
+		assert_null(l->original);
+		assert_int_equal(l->original_len, 0);
+		assert_int_equal(l->orig_header_len, 0);
+		assert_null(l->human);
+		c->originals += f->original != NULL;
+		c->humans += f->human != NULL;
+	}
+	feedback_free(&full);
+	feedback_free(&light);
+	return 0;
+}
+
+/* Every message of the shared ARF corpus: the light parse (no
+ * FB_WANT_BODY) gives what the full one gives, bodies apart. */
+static void test_light_parse_same_fields_as_full(void **state)
+{
+	const char *root = getenv("ROOT");
+	char *path = xasprintf("%s/../shared/corpus/arf/all.mbox", root != NULL ? root : ".");
+	const char *sources[] = { path };
+	struct mbox_opts o = { 0 };
+	struct light_vs_full c = { 0 };
+	char err[512] = "";
+
+	(void)state;
+	struct fb_reporters *t = fb_reporters_load(NULL, err, sizeof(err));
+	assert_non_null(t);
+	c.t = t;
+	int rc = mailbox_read(sources, 1, &o, compare_light_with_full, &c, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("%s: %s", path, err);
+	/* the corpus: 43 messages, 42 reports; the full parse keeps bodies */
+	assert_int_equal(c.messages, 43);
+	assert_int_equal(c.reports, 42);
+	assert_true(c.originals > 30);
+	assert_true(c.humans > 30);
+	fb_reporters_free(t);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_provider_table),
 		cmocka_unit_test(test_redacted_addresses),
+		cmocka_unit_test(test_light_parse_same_fields_as_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
