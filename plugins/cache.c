@@ -41,6 +41,7 @@ struct srv {
 	struct alias_map keys; /* flush: matching keys (wire form) -> size */
 	int64_t bytes;
 	size_t deleted, gone, errors;
+	size_t sent;          /* flush: keys[0..sent) handed to md batches */
 	/* list: schema rows waiting for their value, in the order asked */
 	struct prow *q;
 	size_t qhead, qlen, qcap;
@@ -64,6 +65,8 @@ struct sess {
 	struct buf key;
 	/* list, flush: dumped keys the text protocol cannot carry (not sent) */
 	size_t unsendable;
+	/* flush --yes: delete while the dump still streams */
+	bool eager;
 };
 
 static bool needs_dns(const struct mc_pool *p)
@@ -1072,6 +1075,10 @@ static const struct column flush_columns[] = {
 	{ "result", "Result", COL_TEXT, 0, 0 },
 };
 
+enum { MD_BATCH = 10000 }; /* keys per md batch: one round trip each */
+
+static void flush_send(struct srv *v, size_t max);
+
 static void flush_item(void *arg, const struct mc_meta *m)
 {
 	struct srv *v = arg;
@@ -1088,6 +1095,8 @@ static void flush_item(void *arg, const struct mc_meta *m)
 	}
 	aliasmap_add(&v->keys, m->key, m->klen, "", 0, 0);
 	v->bytes += m->size;
+	if (v->s->eager && v->keys.n - v->sent >= MD_BATCH)
+		flush_send(v, MD_BATCH);
 }
 
 struct md_batch {
@@ -1116,7 +1125,32 @@ static void flushall_done(void *arg, int status, const char *why)
 	srv_done(v, status, why);
 }
 
-enum { MD_BATCH = 10000 };
+/* Pipelined quiet deletes of the keys not sent yet (at most max), one
+ * round trip per batch. */
+static void flush_send(struct srv *v, size_t max)
+{
+	const char **keys = xcalloc(MD_BATCH, sizeof(char *));
+	size_t *lens = xcalloc(MD_BATCH, sizeof(size_t));
+
+	while (v->sent < v->keys.n && max > 0) {
+		size_t n = v->keys.n - v->sent;
+		if (n > MD_BATCH)
+			n = MD_BATCH;
+		if (n > max)
+			n = max;
+		for (size_t k = 0; k < n; k++) {
+			const struct alias_ent *e = &v->keys.ents[v->sent + k];
+			keys[k] = aliasmap_key(&v->keys, e);
+			lens[k] = e->klen;
+		}
+		v->s->pending++;
+		mc_mdel(cmd_conn(v), keys, lens, n, flush_md_done, v);
+		v->sent += n;
+		max -= n;
+	}
+	free(keys);
+	free(lens);
+}
 
 static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 {
@@ -1137,6 +1171,9 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 	bool flushall = all && s.pool.ns[0] == '\0';
 	s.prefix = prefix;
 	s.glob = glob;
+	/* With --yes, the deletes go out while the dump still streams (on
+	 * their own connection): the flush costs about the dump. */
+	s.eager = yes && !flushall;
 	if (!flushall) {
 		for (size_t i = 0; i < s.pool.n; i++) {
 			s.pending++;
@@ -1169,21 +1206,7 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 				mc_flush_all(cmd_conn(v), flushall_done, v);
 				continue;
 			}
-			/* Pipelined quiet deletes, one round trip per batch. */
-			const char **keys = xcalloc(MD_BATCH, sizeof(char *));
-			size_t *lens = xcalloc(MD_BATCH, sizeof(size_t));
-			for (size_t off = 0; off < v->keys.n; off += MD_BATCH) {
-				size_t n = v->keys.n - off < MD_BATCH ? v->keys.n - off : MD_BATCH;
-				for (size_t k = 0; k < n; k++) {
-					const struct alias_ent *e = &v->keys.ents[off + k];
-					keys[k] = aliasmap_key(&v->keys, e);
-					lens[k] = e->klen;
-				}
-				s.pending++;
-				mc_mdel(cmd_conn(v), keys, lens, n, flush_md_done, v);
-			}
-			free(keys);
-			free(lens);
+			flush_send(v, (size_t)-1);
 		}
 		sess_wait(&s);
 	}
