@@ -18,14 +18,11 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1110,9 +1107,7 @@ struct aview {
 	char *domain_filter;   /* reported domain or the sender's, with subdomains */
 	char *reporter_filter; /* part of the reporter's address or the provider's name */
 	long long date_from, date_to; /* [from, to) unix times */
-	pid_t pid;
-	int fd;
-	struct loop_watch *watch;
+	struct loop_child *child; /* the reader (backend/child.c) */
 	struct buf in;
 	bool loading, changed;
 	long long messages;
@@ -1215,7 +1210,7 @@ static void child_progress(void *arg, uint64_t done, uint64_t total)
 	child_flush(c);
 }
 
-static void child_main(int fd, const struct config *cfg, char **boxes, size_t n)
+static int child_main(int fd, const struct config *cfg, char **boxes, size_t n)
 {
 	struct child c = { .fd = fd };
 	struct scan s = { .each = child_each, .arg = &c };
@@ -1231,7 +1226,7 @@ static void child_main(int fd, const struct config *cfg, char **boxes, size_t n)
 			wr_str(&c.out, i == 0 ? err : NULL);
 	}
 	child_flush(&c);
-	_exit(0);
+	return 0;
 }
 
 /* One field at *pos of b: false when it is not all there yet. */
@@ -1396,46 +1391,17 @@ static void av_parse(struct aview *v)
 
 static void av_stop(struct aview *v)
 {
-	if (v->watch != NULL)
-		loop_watch_del(v->watch);
-	v->watch = NULL;
-	if (v->fd >= 0)
-		close(v->fd);
-	v->fd = -1;
-	if (v->pid > 0) {
-		kill(v->pid, SIGTERM);
-		waitpid(v->pid, NULL, 0);
-		v->pid = 0;
-	}
+	loop_child_kill(v->child);
+	v->child = NULL;
 	v->loading = false;
 	ctx_progress(v->ctx, NULL);
 }
 
-static void av_readable(int fd, int what, void *arg)
+static void av_data(void *arg, const char *p, size_t n)
 {
 	struct aview *v = arg;
-	char b[65536];
-	ssize_t k;
 
-	(void)what;
-	for (int i = 0; i < 16; i++) {
-		k = read(fd, b, sizeof(b));
-		if (k > 0) {
-			buf_add(&v->in, b, (size_t)k);
-			continue;
-		}
-		if (k < 0 && (errno == EINTR))
-			continue;
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		/* end: the child is done */
-		av_parse(v);
-		av_stop(v);
-		av_refilter(v);
-		v->changed = true;
-		ctx_dirty(v->ctx);
-		return;
-	}
+	buf_add(&v->in, p, n);
 	av_parse(v);
 	av_refilter(v);
 	if (v->total > 0)
@@ -1443,10 +1409,28 @@ static void av_readable(int fd, int what, void *arg)
 	ctx_dirty(v->ctx);
 }
 
+/* the reader is done */
+static void av_end(void *arg, int status)
+{
+	struct aview *v = arg;
+
+	(void)status;
+	v->child = NULL;
+	av_parse(v);
+	av_stop(v);
+	av_refilter(v);
+	v->changed = true;
+	ctx_dirty(v->ctx);
+}
+
+static int av_child(void *arg, int fd)
+{
+	struct aview *v = arg;
+	return child_main(fd, ctx_config(v->ctx), v->boxes, v->nboxes);
+}
+
 static void av_start(struct aview *v)
 {
-	int p[2];
-
 	for (size_t i = 0; i < v->n; i++)
 		arow_free(&v->rows[i]);
 	v->n = 0;
@@ -1454,35 +1438,10 @@ static void av_start(struct aview *v)
 	v->messages = 0;
 	v->errtext[0] = '\0';
 	buf_reset(&v->in);
-	if (pipe(p) != 0) {
-		snprintf(v->errtext, sizeof(v->errtext), "pipe: %s", strerror(errno));
+	v->child = loop_child_start(ctx_loop(v->ctx), av_child, v, av_data, av_end, v, v->errtext, sizeof(v->errtext));
+	if (v->child == NULL)
 		return;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(v->errtext, sizeof(v->errtext), "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		child_main(p[1], ctx_config(v->ctx), v->boxes, v->nboxes);
-	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-	fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	v->pid = pid;
-	v->fd = p[0];
 	v->loading = true;
-	v->watch = loop_watch_add(ctx_loop(v->ctx), v->fd, LOOP_READ, av_readable, v);
 	ctx_progress(v->ctx, "ARF: reading the mailboxes");
 }
 
@@ -1516,7 +1475,6 @@ static int av_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 	v->ctx = ctx;
 	v->boxes = boxes;
 	v->nboxes = n;
-	v->fd = -1;
 	v->type_filter = -1;
 	v->date_from = v->date_to = -1;
 	buf_init(&v->in);
