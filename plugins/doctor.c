@@ -77,8 +77,43 @@ struct chk {
 	void (*abort)(struct chk *c); /* the deadline: report how far it got, free state */
 };
 
+/*
+ * What the last run saw of each cache server, kept by whoever runs the
+ * checks again (the Overview, --watch), so rates are of now, not
+ * averages since memcached started.
+ */
+struct mc_seen {
+	char *spec;
+	long long time, evictions, hits, misses;
+	long long own_hits, own_misses; /* our own reads after that stats */
+};
+struct dhist {
+	struct mc_seen *s;
+	size_t n;
+};
+
+static void dhist_free(struct dhist *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->s[i].spec);
+	free(h->s);
+	h->s = NULL;
+	h->n = 0;
+}
+
+static struct mc_seen *dhist_get(struct dhist *h, const char *spec)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->s[i].spec, spec) == 0)
+			return &h->s[i];
+	h->s = xrealloc(h->s, (h->n + 1) * sizeof(*h->s));
+	h->s[h->n] = (struct mc_seen){ .spec = xstrdup(spec), .time = -1 };
+	return &h->s[h->n++];
+}
+
 struct drun {
 	const struct config *cfg;
+	struct dhist *hist;         /* the last run's cache stats, or NULL */
 	struct loop *loop;
 	int since;                  /* minutes of log */
 	unsigned only;              /* bit per check; 0 = all */
@@ -1071,6 +1106,7 @@ struct csrv {
 	char why[256];
 	int64_t t0, ms;
 	long long items, bytes, limit, hits, misses, evictions, uptime, time;
+	long long own_hits, own_misses; /* the gets of the stale check itself */
 	char version[64];
 };
 
@@ -1126,9 +1162,34 @@ static void cc_report(struct ccheck *cc, bool cut)
 		double fill = v->limit > 0 ? 100.0 * (double)v->bytes / (double)v->limit : 0;
 		double hit = v->hits + v->misses > 0 ? 100.0 * (double)v->hits / (double)(v->hits + v->misses) : 0;
 		double evh = v->uptime > 0 ? (double)v->evictions * 3600.0 / (double)v->uptime : 0;
+		/* since the last run, when there was one (the tab, --watch) */
+		char now_rate[96] = "";
+		bool evicting = v->evictions > 0;
+		if (c->r->hist != NULL && v->time > 0) {
+			struct mc_seen *p = dhist_get(c->r->hist, name);
+			long long dt = v->time - p->time;
+			if (p->time > 0 && dt > 0 && v->evictions >= p->evictions) {
+				/* less the reads the last run made itself */
+				long long dh = v->hits - p->hits - p->own_hits, dm = v->misses - p->misses - p->own_misses;
+				double ev = (double)(v->evictions - p->evictions) / (double)dt;
+				evicting = v->evictions > p->evictions;
+				if (dh + dm > 0 && dh >= 0 && dm >= 0)
+					snprintf(now_rate, sizeof(now_rate), "; last %llds: %.1f evictions/s, hit %.0f%%", dt,
+						 ev, 100.0 * (double)dh / (double)(dh + dm));
+				else
+					snprintf(now_rate, sizeof(now_rate), "; last %llds: %.1f evictions/s, no gets", dt,
+						 ev);
+			}
+			p->time = v->time;
+			p->evictions = v->evictions;
+			p->hits = v->hits;
+			p->misses = v->misses;
+			p->own_hits = v->own_hits;
+			p->own_misses = v->own_misses;
+		}
 		enum dstatus ds = DS_OK;
 		const char *advice = NULL;
-		if (fill >= CACHE_FILL_WARN && v->evictions > 0) {
+		if (fill >= CACHE_FILL_WARN && evicting) {
 			ds = DS_WARN;
 			advice = "memcached is full and evicts entries: give it more memory (-m)";
 		} else if (v->ms > cfg->doctor.slow_ms) {
@@ -1142,8 +1203,8 @@ static void cc_report(struct ccheck *cc, bool cut)
 		else
 			snprintf(hits, sizeof(hits), "no gets yet");
 		emit(c, (int)i, ds, name, advice, "cache", NULL,
-		     "up %lld ms, fill %.0f%%, %s|memcached %s, up %s, %lld items, %lld evictions (%.1f/h)",
-		     (long long)v->ms, fill, hits, v->version, upt, v->items, v->evictions, evh);
+		     "up %lld ms, fill %.0f%%, %s|memcached %s, up %s, %lld items, %lld evictions (%.1f/h)%s",
+		     (long long)v->ms, fill, hits, v->version, upt, v->items, v->evictions, evh, now_rate);
 	}
 	if (up == 0 || !c->r->deep)
 		return;
@@ -1240,6 +1301,10 @@ static void cc_value(void *arg, const struct mc_mg *g)
 	struct ccheck *cc = v->cc;
 	struct mc_schema sc;
 
+	if (g->hit)
+		v->own_hits++;
+	else
+		v->own_misses++;
 	if (!g->hit || g->value == NULL || !mc_schema_parse(g->value, g->vlen, &sc))
 		return;
 	cc->sampled++;
@@ -2052,11 +2117,12 @@ static void run_kick(void *arg)
 
 /* Starts a run on l; on_done(arg) once every check has answered or the
  * deadline has passed; on_row(arg) at each row (may be NULL). */
-static struct drun *run_start(const struct config *cfg, struct loop *l, int since, unsigned only, bool deep,
-			      void (*on_done)(void *arg), void (*on_row)(void *arg), void *arg)
+static struct drun *run_start(const struct config *cfg, struct dhist *hist, struct loop *l, int since, unsigned only,
+			      bool deep, void (*on_done)(void *arg), void (*on_row)(void *arg), void *arg)
 {
 	struct drun *r = xcalloc(1, sizeof(*r));
 
+	r->hist = hist;
 	r->deep = deep;
 	r->cfg = cfg;
 	r->loop = l;
@@ -2238,6 +2304,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		watch = (int)v;
 	}
 	int code = 3;
+	struct dhist hist = { 0 }; /* --watch: rates since the last pass */
 	struct sigaction sa, old_int, old_term;
 	if (watch > 0) {
 		memset(&sa, 0, sizeof(sa));
@@ -2251,9 +2318,10 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		struct loop *l = loop_new(err, sizeof(err));
 		if (l == NULL) {
 			ctx_error(ctx, EXIT_SOFTWARE, "%s", err);
-			return 3;
+			code = 3;
+			break;
 		}
-		struct drun *r = run_start(cfg, l, since, only, true, batch_done, NULL, l);
+		struct drun *r = run_start(cfg, &hist, l, since, only, true, batch_done, NULL, l);
 		while (!r->done && !(watch > 0 && stop_watch))
 			loop_once(l, true);
 		if (r->done) {
@@ -2294,6 +2362,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
 	}
+	dhist_free(&hist);
 	return code;
 }
 
@@ -2316,6 +2385,7 @@ struct oview {
 	int64_t finished_ms;
 	int64_t deep_ms;      /* when the last deep run started */
 	bool want_deep;
+	struct dhist hist;    /* cache stats of the last run: rates of now */
 };
 
 static void ov_done(void *arg);
@@ -2336,7 +2406,7 @@ static void ov_start(struct oview *v)
 		v->deep_ms = util_now_ms();
 		v->want_deep = false;
 	}
-	struct drun *r = run_start(v->cfg, ctx_loop(v->ctx), v->cfg->doctor.since, 0, deep, ov_done,
+	struct drun *r = run_start(v->cfg, &v->hist, ctx_loop(v->ctx), v->cfg->doctor.since, 0, deep, ov_done,
 				   v->shown == NULL ? ov_row : NULL, v);
 	if (v->shown == NULL)
 		v->shown = r;
@@ -2504,6 +2574,7 @@ static void ov_close(void *state)
 	loop_timer_del(v->timer);
 	run_free(v->next);
 	run_free(v->shown);
+	dhist_free(&v->hist);
 	free(v);
 }
 

@@ -216,6 +216,17 @@ else
 fi
 expect_eq "watch_pass_lines_stamped" "$tables" "$(grep -cE '^-- [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \([0-9]+ ms\)$' "$TMP/watch.out")"
 expect_nomatch "watch_separator_not_escaped" '\\x0a' "$(cat "$TMP/watch.out")"
+# From the second pass on, the cache rows give the rates since the last
+# pass (gets made in between show as the hit ratio of now).
+"$MAILOPS" -c "$C1" -o tsv doctor --watch 1 --only cache >"$TMP/watchc.out" 2>&1 &
+wpid=$!
+sleep 1.5
+for _ in 1 2 3 4 5; do mc_cmd 0 "get nosuchkey$RANDOM" >/dev/null; done
+sleep 1.5
+kill -INT "$wpid"
+wait "$wpid"
+expect_match "watch_cache_rate_since_last_pass" 'last [0-9]+s: [0-9.]+ evictions/s, hit 0%' \
+	"$(grep -F "$MC0" "$TMP/watchc.out" | tail -1)"
 
 # ---- 2. one memcached stopped ----
 mc_stop 1
