@@ -382,6 +382,36 @@ for p in $(cat "$TMP/hang.pids" 2>/dev/null); do
 done
 expect_eq "hanging_queue_command_not_left_running" "" "$left"
 
+# Where there is no postqueue, sendmail's mailq (its text, as sendmail
+# prints it): the deferred recipients by domain, the oldest message.
+mkdir -p "$TMP/smbin"
+old=$(date -d '-5 hours' '+%a %b %e %H:%M')
+cat >"$TMP/smbin/mailq.out" <<MQ
+		/var/spool/mqueue (3 requests)
+-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------
+0B3AxM00011111     1234 $old <alice@local.test>
+                 (Deferred: Connection timed out with mx.slowpoke.example.)
+					 <bob@slowpoke.example>
+					 <carol@slowpoke.example>
+0B3AxM00011112      567 $old <dave@local.test>
+                 (Deferred: Connection timed out with mx.slowpoke.example.)
+					 <erin@slowpoke.example>
+0B3AxM00011113*     890 $(date '+%a %b %e %H:%M') <frank@local.test>
+					 <grace@other.example>
+		Total requests: 3
+MQ
+printf '#!/bin/sh\ncat "%s"\n' "$TMP/smbin/mailq.out" >"$TMP/smbin/mailq"
+chmod 755 "$TMP/smbin/mailq"
+if [ -x /usr/sbin/postqueue ]; then
+	not_ok "sendmail_mailq_used_without_postqueue" "this host has /usr/sbin/postqueue: the mailq path cannot be reached"
+else
+	run env "PATH=$TMP/smbin:/usr/bin:/bin" "$MAILOPS" -c "$C1" -o tsv doctor queue
+	expect_eq "sendmail_mailq_used_without_postqueue" "mailq" "$(rows queue | cut -d' ' -f1)"
+	expect_match "sendmail_mailq_counts_and_age" '^3 messages, oldest (4h5[0-9]m|5h0[0-9]m)$' "$(row queue mailq value)"
+	expect_match "sendmail_mailq_deferred_by_domain" 'deferred for: slowpoke\.example 3' "$(row queue mailq detail)"
+	expect_eq "sendmail_mailq_old_message_warns" "1 WARN" "$RC $(row queue mailq status)"
+fi
+
 # ---- 7a. Postfix's own maillog after real sessions ----
 SMTP_PL='use IO::Socket::INET;
 my ($port, $mode, $rcpt) = @ARGV;
