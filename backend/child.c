@@ -15,11 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
 
 struct loop_child {
+	struct loop *loop;
+	struct loop_timer *reaper; /* killed, not yet gone (stuck in the kernel) */
 	pid_t pid;
 	int fd;
 	struct loop_watch *watch;
@@ -104,6 +107,7 @@ struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnar
 	close(p[1]);
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	struct loop_child *c = xcalloc(1, sizeof(*c));
+	c->loop = l;
 	c->pid = pid;
 	c->fd = p[0];
 	c->data = data;
@@ -111,6 +115,17 @@ struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnar
 	c->arg = arg;
 	c->watch = loop_watch_add(l, c->fd, LOOP_READ, child_readable, c);
 	return c;
+}
+
+/* A killed child that had not gone yet: looked for again until it has. */
+static void reap_later(void *arg)
+{
+	struct loop_child *c = arg;
+
+	if (waitpid(c->pid, NULL, WNOHANG) == 0)
+		return;
+	loop_timer_del(c->reaper);
+	free(c);
 }
 
 void loop_child_kill(struct loop_child *c)
@@ -121,8 +136,17 @@ void loop_child_kill(struct loop_child *c)
 	close(c->fd);
 	kill(-c->pid, SIGKILL);
 	kill(c->pid, SIGKILL);
-	reap(c->pid);
-	free(c);
+	/* A child stuck in the kernel (a read from a hung NFS mount) dies
+	 * only when that read ends: the caller does not wait for it. */
+	for (int i = 0; i < 20; i++) {
+		if (waitpid(c->pid, NULL, WNOHANG) != 0) {
+			free(c);
+			return;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	c->reaper = loop_timer_add(c->loop, 100, true, reap_later, c);
 }
 
 bool child_write_all(int fd, const void *p, size_t n)

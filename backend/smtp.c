@@ -931,7 +931,10 @@ void smtp_sess_progress(const struct smtp_sess *s, struct smtp_progress *p)
 	p->ehlo_ms = s->ehlo_ms;
 	p->banner = s->banner_ms >= 0 ? s->banner.data : NULL;
 	p->banner_len = s->banner.len;
-	p->waiting = s->qlen > 0 ? cmd_names[s->q[s->qhead].cmd] : s->phase == P_CONNECT ? "connect" : "nothing";
+	p->waiting = s->qlen > 0		  ? cmd_names[s->q[s->qhead].cmd]
+		     : s->phase == P_CONNECT	  ? "connect"
+		     : s->ssl != NULL && !s->tls ? "TLS handshake"
+						  : "next command";
 	p->ehlo = s->ehlo.len > 0 ? s->ehlo.data : NULL;
 	p->ms = since(s);
 }

@@ -589,6 +589,7 @@ static void tally_top(struct alias_map *m, size_t max, struct buf *b, struct buf
 
 struct logscan {
 	int64_t now, from;
+	int64_t last_when;  /* the last stamp seen: the time of unstamped lines after it */
 	size_t lines;
 	long long n[ML_BOUNCE + 1];
 	long long tempreject, after_rcpt;
@@ -606,6 +607,10 @@ static int log_line(void *arg, const char *line, size_t len, uint64_t lineno)
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	bool hit = maillog_classify(line, len, s->now, &ev);
+	if (ev.when >= 0)
+		s->last_when = ev.when;
+	else
+		ev.when = s->last_when; /* a continuation, or a line of no MTA */
 	if (ev.when >= 0 && ev.when < s->from)
 		return 0;
 	s->lines++;
@@ -803,6 +808,7 @@ static void check_log(struct chk *c)
 	aliasmap_init(&s.reasons);
 	s.now = (int64_t)time(NULL);
 	s.from = s.now - (int64_t)c->r->since * 60;
+	s.last_when = -1;
 	const char *path = cfg->doctor.log != NULL && cfg->doctor.log[0] != '\0' ? cfg->doctor.log : NULL;
 	struct stat st;
 	if (path == NULL && stat("/var/log/mail.log", &st) == 0)
@@ -889,49 +895,66 @@ done:
 
 /* -- the queue -- */
 
-static int run_capture(const char *cmd, struct buf *out)
+/* Runs prog with one argument (or none): its standard output into out,
+ * its standard error (warnings Postfix prints beside the JSON) apart into
+ * errs. The wait status, or -1. */
+static int run_capture(const char *prog, const char *arg, struct buf *out, struct buf *errs)
 {
-	FILE *f = popen(cmd, "r");
-	if (f == NULL)
+	char cmd[700];
+	FILE *e = tmpfile();
+	if (e == NULL)
 		return -1;
+	snprintf(cmd, sizeof(cmd), "'%s'%s%s 2>/dev/fd/%d", prog, arg != NULL ? " " : "", arg != NULL ? arg : "",
+		 fileno(e));
+	FILE *f = popen(cmd, "r");
+	if (f == NULL) {
+		fclose(e);
+		return -1;
+	}
 	char b[65536];
 	size_t k;
 	while ((k = fread(b, 1, sizeof(b), f)) > 0)
 		buf_add(out, b, k);
-	return pclose(f);
+	int st = pclose(f);
+	rewind(e);
+	while ((k = fread(b, 1, sizeof(b), e)) > 0)
+		buf_add(errs, b, k);
+	fclose(e);
+	return st;
 }
 
 static void check_queue(struct chk *c)
 {
-	char prog[512], cmd[600], err[512];
-	struct buf out;
+	char prog[512], err[512];
+	struct buf out, errs;
 	struct mailq_summary q;
 	int rc, st;
 	const char *what;
 
 	memset(&q, 0, sizeof(q));
 	buf_init(&out);
+	buf_init(&errs);
 	if (have_program("postqueue", prog, sizeof(prog))) {
 		what = "postqueue -j";
-		snprintf(cmd, sizeof(cmd), "'%s' -j 2>&1", prog);
-		st = run_capture(cmd, &out);
+		st = run_capture(prog, "-j", &out, &errs);
 		if (st != 0) {
+			const struct buf *why = errs.len > 0 ? &errs : &out;
 			emit(c, 0, DS_FAIL, what, "the queue cannot be read: is Postfix running? (postfix status)", NULL,
-			     NULL, "failed (exit %d)|%.*s", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-			     (int)(out.len > 300 ? 300 : out.len), out.data != NULL ? out.data : "");
+			     NULL, "failed (exit %d)|%.*s", st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+			     (int)(why->len > 300 ? 300 : why->len), why->data != NULL ? why->data : "");
 			goto done;
 		}
 		rc = mailq_parse_json(out.data != NULL ? out.data : "", out.len, &q, err, sizeof(err));
 	} else if (have_program("mailq", prog, sizeof(prog))) {
 		what = "mailq";
-		snprintf(cmd, sizeof(cmd), "'%s' 2>&1", prog);
-		st = run_capture(cmd, &out);
+		st = run_capture(prog, NULL, &out, &errs);
 		rc = mailq_parse_text(out.data != NULL ? out.data : "", out.len, (int64_t)time(NULL), &q, err,
 				      sizeof(err));
 		if (rc != 0 && st != 0) {
+			const struct buf *why = errs.len > 0 ? &errs : &out;
 			emit(c, 0, DS_FAIL, what, "the queue cannot be read", NULL, NULL, "failed (exit %d)|%.*s",
-			     WIFEXITED(st) ? WEXITSTATUS(st) : -1, (int)(out.len > 300 ? 300 : out.len),
-			     out.data != NULL ? out.data : "");
+			     st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, (int)(why->len > 300 ? 300 : why->len),
+			     why->data != NULL ? why->data : "");
 			goto done;
 		}
 	} else {
@@ -968,6 +991,7 @@ static void check_queue(struct chk *c)
 done:
 	mailq_summary_free(&q);
 	buf_free(&out);
+	buf_free(&errs);
 }
 
 /* -- ARF reports of the last day -- */
@@ -1107,6 +1131,8 @@ struct csrv {
 	int64_t t0, ms;
 	long long items, bytes, limit, hits, misses, evictions, uptime, time;
 	long long own_hits, own_misses; /* the gets of the stale check itself */
+	bool dumped, dump_failed;       /* its key dump: ended, or refused/failed */
+	char dump_why[200];
 	char version[64];
 };
 
@@ -1211,19 +1237,41 @@ static void cc_report(struct ccheck *cc, bool cut)
 	const char *pfx = cfg->cache.prefix != NULL ? cfg->cache.prefix : "";
 	char filter[300];
 	snprintf(filter, sizeof(filter), "%sr:", pfx);
-	if (cut && cc->sampled == 0 && cc->keys == 0) {
-		emit(c, 100, DS_UNKNOWN, pfx, "the dump of the keys did not finish: try mailops cache list --prefix",
-		     "cache", pfx, "not counted|the key dump did not end within the deadline");
+	/* which servers' keys were counted */
+	size_t asked = 0, counted = 0;
+	struct buf notc;
+	buf_init(&notc);
+	for (size_t i = 0; i < cc->pool.n; i++) {
+		struct csrv *v = &cc->srv[i];
+		if (!v->answered || v->down)
+			continue;
+		asked++;
+		if (v->dumped && !v->dump_failed)
+			counted++;
+		else
+			buf_addf(&notc, "%s%s: %s", notc.len ? "; " : "", cc->pool.servers[i].spec,
+				 v->dump_failed ? v->dump_why : "the dump did not end within the deadline");
+	}
+	if (counted == 0) {
+		emit(c, 100, DS_UNKNOWN, pfx,
+		     "the keys could not be listed: is lru_crawler on (memcached -o lru_crawler), metadump allowed "
+		     "(no -X)? mailops cache stats checks the settings",
+		     "cache", pfx, "not counted|%s", notc.data != NULL ? notc.data : "");
+		buf_free(&notc);
 		return;
 	}
+	char part[600] = "";
+	if (counted < asked)
+		snprintf(part, sizeof(part), " (counted on %zu of %zu servers; not on %s)", counted, asked, notc.data);
+	buf_free(&notc);
 	if (cc->keys == 0) {
-		emit(c, 100, DS_WARN, pfx,
+		emit(c, 100, counted < asked ? DS_UNKNOWN : DS_WARN, pfx,
 		     "the filter writes nothing under this prefix: compare [cache] prefix and namespace with the filter's",
-		     "cache", pfx, "no entries|%s", cut ? "(counted until the deadline)" : "");
+		     "cache", pfx, "no entries|%s%s", cut ? "(counted until the deadline)" : "", part);
 		return;
 	}
-	emit(c, 100, DS_OK, pfx, NULL, "cache", pfx, "%zu entries|recipients %zu, domains %zu%s", cc->keys, cc->rkeys,
-	     cc->dkeys, cut ? " (counted until the deadline)" : "");
+	emit(c, 100, DS_OK, pfx, NULL, "cache", pfx, "%zu entries|recipients %zu, domains %zu%s%s", cc->keys, cc->rkeys,
+	     cc->dkeys, cut ? " (counted until the deadline)" : "", part);
 	if (cc->stale > 0) {
 		char cmd[700];
 		snprintf(cmd, sizeof(cmd),
@@ -1350,8 +1398,12 @@ static void cc_item(void *arg, const struct mc_meta *m)
 static void cc_dump_done(void *arg, int status, const char *why)
 {
 	struct csrv *v = arg;
-	(void)status;
-	(void)why;
+
+	v->dumped = true;
+	if (status != MC_OK) {
+		v->dump_failed = true;
+		snprintf(v->dump_why, sizeof(v->dump_why), "%s", why != NULL ? why : "failed");
+	}
 	cc_step_done(v->cc);
 }
 
@@ -1540,7 +1592,11 @@ static void pc_abort(struct chk *c)
 		emit(c, 0, DS_FAIL, p->target,
 		     "the server hangs: callaheads to it wait their whole timeout and clients give up (lost connections "
 		     "after RCPT)",
-		     "callahead", p->addr, "%s, then no reply|waiting for the %s reply for %lld ms%s%s", t, g.waiting,
+		     "callahead", p->addr, "%s, then no reply|waiting for the %s%s for %lld ms%s%s", t, g.waiting,
+		     strcmp(g.waiting, "TLS handshake") == 0 || strcmp(g.waiting, "next command") == 0 ||
+				     strcmp(g.waiting, "connect") == 0
+			     ? ""
+			     : " reply",
 		     (long long)(g.ms - (g.ehlo_ms >= 0 ? g.ehlo_ms : g.banner_ms >= 0 ? g.banner_ms : 0)),
 		     banner[0] ? "; banner: " : "", banner);
 		buf_free(&v);
@@ -1651,6 +1707,10 @@ static void start_callahead(struct chk *c)
 	/* Where a callahead for the domain goes: [callahead] server, a route, else MX. */
 	char err[512];
 	struct ca_routes *routes = routes_load(cfg->callahead.routes, err, sizeof(err));
+	if (routes == NULL)
+		emit(c, 2, DS_WARN, cfg->callahead.routes,
+		     "fix [callahead] routes: meanwhile callaheads go to each domain's MX instead", "callahead", NULL,
+		     "unreadable|%s", err);
 	const char *srv = cfg->callahead.server != NULL && cfg->callahead.server[0] != '\0' ? cfg->callahead.server
 											    : routes_find(routes, domain);
 	if (srv != NULL) {
@@ -1670,11 +1730,26 @@ static void start_callahead(struct chk *c)
 
 /* -- DNS: each resolver, and the domains -- */
 
+/* A resolver, asked up to three of the domains: judged on its best
+ * answer, so one domain with slow name servers does not make it look
+ * broken (that domain's own row says so). */
+struct rgroup {
+	char *target;
+	int order, left;
+	bool emitted, answered;
+	int64_t best_ms, t0;
+	const char *best_status;
+	char best_name[256];
+	struct buf others;   /* "slow.test: timeout" of the names that failed */
+};
+
 struct dq {
 	struct dcheck *dc;
 	int order;
 	char *target;
 	bool resolver, done;
+	struct rgroup *g;    /* resolver questions: their resolver */
+	const char *name;    /* ... and the name asked */
 	struct dns_query *q;
 	int64_t t0;
 };
@@ -1687,6 +1762,8 @@ struct dcheck {
 	char **domains;
 	size_t ndomains;
 	size_t nlocal; /* the first nlocal domains are ours */
+	struct rgroup *groups;
+	size_t ngroups;
 };
 
 static void dc_free(struct dcheck *dc)
@@ -1697,6 +1774,11 @@ static void dc_free(struct dcheck *dc)
 		free(dc->q[i].target);
 	}
 	free(dc->q);
+	for (size_t i = 0; i < dc->ngroups; i++) {
+		free(dc->groups[i].target);
+		buf_free(&dc->groups[i].others);
+	}
+	free(dc->groups);
 	words_free(dc->domains);
 	free(dc);
 }
@@ -1711,22 +1793,42 @@ static void dc_one_done(struct dcheck *dc)
 	check_done(c);
 }
 
+static void rgroup_emit(struct chk *c, struct rgroup *g)
+{
+	const int slow = c->r->cfg->doctor.slow_ms;
+
+	g->emitted = true;
+	if (!g->answered) {
+		emit(c, g->order, DS_FAIL, g->target,
+		     "the resolver does not answer: fix it or take it out of resolv.conf ([dns] servers)", NULL, NULL,
+		     "no answer|%s", g->others.len ? g->others.data : "nothing within the deadline");
+		return;
+	}
+	enum dstatus ds = g->best_ms > slow ? DS_WARN : DS_OK;
+	emit(c, g->order, ds, g->target, ds == DS_WARN ? "the resolver is slow: every lookup of the MTA waits for it" : NULL,
+	     NULL, NULL, "%s in %lld ms|asked %s%s%s%s", g->best_status, (long long)g->best_ms, g->best_name,
+	     g->others.len ? "; no answer for " : "", g->others.data != NULL ? g->others.data : "",
+	     g->others.len ? " (see those domains' rows: their name servers, or this resolver)" : "");
+}
+
 static void dc_resolver(void *arg, const struct dns_answer *a)
 {
 	struct dq *q = arg;
-	struct chk *c = q->dc->c;
-	const int slow = c->r->cfg->doctor.slow_ms;
+	struct rgroup *g = q->g;
 
 	q->q = NULL;
 	q->done = true;
 	bool answered = a->status == ARES_SUCCESS || a->status == ARES_ENOTFOUND || a->status == ARES_ENODATA;
-	enum dstatus ds = !answered ? DS_FAIL : a->ms > slow ? DS_WARN : DS_OK;
-	emit(c, q->order, ds, q->target,
-	     ds == DS_OK    ? NULL
-	     : ds == DS_WARN ? "the resolver is slow: every lookup of the MTA waits for it"
-			     : "the resolver does not answer: fix it or take it out of resolv.conf ([dns] servers)",
-	     NULL, NULL, "%s in %lld ms|asked %s", a->status_name, (long long)a->ms,
-	     q->dc->ndomains > 0 ? q->dc->domains[0] : "localhost");
+	if (answered && (!g->answered || a->ms < g->best_ms)) {
+		g->answered = true;
+		g->best_ms = a->ms;
+		g->best_status = a->status_name;
+		snprintf(g->best_name, sizeof(g->best_name), "%s", q->name);
+	} else if (!answered) {
+		buf_addf(&g->others, "%s%s (%s)", g->others.len ? ", " : "", q->name, a->status_name);
+	}
+	if (--g->left == 0)
+		rgroup_emit(q->dc->c, g);
 	dc_one_done(q->dc);
 }
 
@@ -1784,7 +1886,16 @@ static void dc_abort(struct chk *c)
 	struct dcheck *dc = c->state;
 	for (size_t i = 0; i < dc->n; i++) {
 		struct dq *q = &dc->q[i];
-		if (q->done)
+		if (q->resolver && !q->done && !q->g->emitted)
+			buf_addf(&q->g->others, "%s%s (no answer within the deadline)", q->g->others.len ? ", " : "",
+				 q->name);
+	}
+	for (size_t i = 0; i < dc->ngroups; i++)
+		if (!dc->groups[i].emitted)
+			rgroup_emit(c, &dc->groups[i]);
+	for (size_t i = 0; i < dc->n; i++) {
+		struct dq *q = &dc->q[i];
+		if (q->done || q->resolver)
 			continue;
 		emit(c, q->order, DS_FAIL, q->target,
 		     q->resolver ? "the resolver does not answer: fix it or take it out of resolv.conf"
@@ -1835,28 +1946,39 @@ static void start_dns(struct chk *c)
 	words_free(a);
 	words_free(b);
 	ns = loop_dns_servers(r->dns, &servers);
-	dc->q = xcalloc(ns + dc->ndomains + 1, sizeof(*dc->q));
+	/* each resolver: the MX of up to three domains, ours first */
+	size_t nnames = dc->ndomains > 3 ? 3 : dc->ndomains > 0 ? dc->ndomains : 1;
+	dc->q = xcalloc(ns * nnames + dc->ndomains + 1, sizeof(*dc->q));
+	dc->groups = xcalloc(ns + 1, sizeof(*dc->groups));
 	c->state = dc;
 	c->abort = dc_abort;
 	dc->pending = 1;
 	char err[256];
-	const char *qname = dc->ndomains > 0 ? dc->domains[0] : "localhost";
 	for (size_t i = 0; i < ns; i++) {
-		struct dq *q = &dc->q[dc->n++];
-		q->dc = dc;
-		q->order = (int)i;
-		q->resolver = true;
-		q->target = xasprintf("resolver %s", servers[i]);
-		q->t0 = util_now_ms();
+		struct rgroup *g = &dc->groups[dc->ngroups++];
+		g->order = (int)i;
+		g->target = xasprintf("resolver %s", servers[i]);
+		g->t0 = util_now_ms();
+		buf_init(&g->others);
 		struct ares_channeldata *ch =
 			loop_dns_server(r->loop, servers[i], cfg->dns.timeout_ms, cfg->dns.tries, err, sizeof(err));
 		if (ch == NULL) {
-			q->done = true;
-			emit(c, q->order, DS_UNKNOWN, q->target, NULL, NULL, NULL, "could not ask|%s", err);
+			g->emitted = true;
+			emit(c, g->order, DS_UNKNOWN, g->target, NULL, NULL, NULL, "could not ask|%s", err);
 			continue;
 		}
-		dc->pending++;
-		q->q = dns_lookup(r->loop, ch, qname, DNS_Q_MX, dc_resolver, q);
+		for (size_t k = 0; k < nnames; k++) {
+			struct dq *q = &dc->q[dc->n++];
+			q->dc = dc;
+			q->order = g->order;
+			q->resolver = true;
+			q->g = g;
+			q->name = dc->ndomains > 0 ? dc->domains[k] : "localhost";
+			q->t0 = g->t0;
+			g->left++;
+			dc->pending++;
+			q->q = dns_lookup(r->loop, ch, q->name, DNS_Q_MX, dc_resolver, q);
+		}
 	}
 	for (size_t i = 0; i < ns; i++)
 		free(servers[i]);
@@ -2268,8 +2390,17 @@ static volatile sig_atomic_t stop_watch;
 
 static void on_int(int sig)
 {
-	(void)sig;
-	stop_watch = 1;
+	stop_watch = sig;
+}
+
+/* SIGINT/SIGTERM while a pass runs: the loop wakes and ends at once (a
+ * handler of our own would wait for the next event, a deadline away),
+ * and the run's children, in process groups of their own that the
+ * terminal's ^C does not reach, are ended with it. */
+static void watch_sig(int sig, void *arg)
+{
+	stop_watch = sig;
+	loop_break(arg);
 }
 
 static int cmd_run(struct ctx *ctx, int argc, char **argv)
@@ -2304,6 +2435,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		watch = (int)v;
 	}
 	int code = 3;
+	bool finished = false;
 	struct dhist hist = { 0 }; /* --watch: rates since the last pass */
 	struct sigaction sa, old_int, old_term;
 	if (watch > 0) {
@@ -2311,8 +2443,8 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		sa.sa_handler = on_int;
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
-		stop_watch = 0;
 	}
+	stop_watch = 0;
 	for (int pass = 0;; pass++) {
 		/* A loop of our own: the verb also runs from the console's prompt. */
 		struct loop *l = loop_new(err, sizeof(err));
@@ -2321,8 +2453,12 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 			code = 3;
 			break;
 		}
+		/* (from the console's prompt too: such a verb runs in a child
+		 * of its own, which the console ends with SIGTERM) */
+		loop_signal(l, SIGINT, watch_sig, l);
+		loop_signal(l, SIGTERM, watch_sig, l);
 		struct drun *r = run_start(cfg, &hist, l, since, only, true, batch_done, NULL, l);
-		while (!r->done && !(watch > 0 && stop_watch))
+		while (!r->done && !stop_watch)
 			loop_once(l, true);
 		if (r->done) {
 			if (watch > 0) {
@@ -2346,6 +2482,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 			out_end(ctx);
 			fflush(stdout);
 			code = run_exit(r);
+			finished = true;
 		}
 		run_free(r);
 		loop_free(l);
@@ -2363,6 +2500,9 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		sigaction(SIGTERM, &old_term, NULL);
 	}
 	dhist_free(&hist);
+	/* interrupted before any table: as a shell reports a death by the signal */
+	if (stop_watch && !finished)
+		return 128 + (int)stop_watch;
 	return code;
 }
 

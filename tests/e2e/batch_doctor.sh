@@ -286,8 +286,25 @@ expect_eq "hanging_server_only_callahead_fails" "callahead" \
 for _ in $(seq 1 100); do grep -q ' CLOSE ' "$PEER_LOG" && break; sleep 0.05; done
 expect_match "hanging_server_got_to_rcpt" ' C: RCPT TO:<postmaster@local\.test>' "$(cat "$PEER_LOG")"
 expect_match "hanging_server_closed_by_us" ' CLOSE (by client|reset by client)' "$(cat "$PEER_LOG")"
+# ^C during a run that waits on the hanging server: it ends at once (the
+# loop wakes for the signal), as a shell reports an interrupt.
+C3w=$(conf hangw callahead.server="127.0.0.1:$fport" callahead.reply_timeout=30 doctor.deadline=12)
+start=$(date +%s%N)
+"$MAILOPS" -c "$C3w" doctor --only callahead >/dev/null 2>&1 &
+ipid=$!
+sleep 1
+kill -INT "$ipid"
+wait "$ipid"
+irc=$?
+ims=$((($(date +%s%N) - start) / 1000000))
+if [ "$irc" = 130 ] && [ "$ims" -lt 3000 ]; then ok "interrupt_ends_the_run_at_once (rc $irc, $ims ms)"; else not_ok "interrupt_ends_the_run_at_once" "rc $irc, $ims ms"; fi
 kill "$PEER_PID" 2>/dev/null
 wait "$PEER_PID" 2>/dev/null
+
+# An unreadable [callahead] routes file is said, not skipped in silence.
+doctor "$(conf noroutes callahead.server= callahead.routes="$TMP/no-such-routes")" callahead
+expect_eq "unreadable_routes_warns" "WARN unreadable" \
+	"$(row callahead "$TMP/no-such-routes" status) $(row callahead "$TMP/no-such-routes" value)"
 
 # ---- 4. slow DNS for one domain ----
 C4=$(conf slowdns dns.servers="127.0.0.1:$sport" dns.timeout_ms=5000 doctor.domains="one-mx.test slow.test" doctor.slow_ms=500)
@@ -308,6 +325,11 @@ expect_eq "dns_beyond_deadline_row" "FAIL no answer" "$(row dns slow.test status
 expect_match "dns_beyond_deadline_detail" '^nothing within [0-9]+ ms$' "$(row dns slow.test detail)"
 expect_eq "dns_beyond_deadline_other_domain_ok" OK "$(row dns one-mx.test status)"
 expect_eq "dns_beyond_deadline_other_checks_answer" "$ALL_CHECKS" "$(checks)"
+# The resolver is judged on its best answer: one domain whose look-up
+# hangs does not make it FAIL, and the row names that domain.
+expect_eq "resolver_ok_despite_one_hanging_domain" "OK" "$(row dns "resolver 127.0.0.1:$sport8" status)"
+expect_match "resolver_row_names_the_hanging_domain" '^asked one-mx\.test; no answer for slow\.test \(no answer within the deadline\)' \
+	"$(row dns "resolver 127.0.0.1:$sport8" detail)"
 
 # ---- 5. the alias text changed after the db ----
 touch -d '+2 min' "$AL/aliases"
@@ -467,6 +489,29 @@ doctor "$CS" log --since 240
 expect_eq "sendmail_log_since_240_counts_old_lines" "$((in_lost + 2)) $((in_window + 3))" \
 	"$(row log 'lost connections' value) $(row log "$TMP/sendmail.log" value | cut -d' ' -f1)"
 expect_rc "sendmail_log_bad_since_is_usage_error" 64 "$MAILOPS" -c "$CS" doctor log --since 0
+
+# ---- a server that refuses metadump: its keys are not counted, and the row says so ----
+MC_PORT[2]=$(_mc_free_port)
+MC_ARGS=(-X)
+_mc_launch 2 "${MC_PORT[2]}"
+at_exit "mc_stop 2"
+MC_ARGS=()
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/${MC_PORT[2]}") 2>/dev/null && break; sleep 0.05; done
+mc_cmd 2 "set ca:r:x@local.test 0 0 5" "hello" >/dev/null
+doctor "$(conf nodump cache.servers="127.0.0.1:${MC_PORT[2]}")" cache
+expect_eq "refused_dump_not_counted" "UNKNOWN not counted" "$(row cache ca: status) $(row cache ca: value)"
+expect_match "refused_dump_names_why" 'metadump' "$(row cache ca: detail)"
+doctor "$(conf nodump2 cache.servers="$MC0 127.0.0.1:${MC_PORT[2]}")" cache
+expect_match "partly_counted_says_on_which_servers" 'counted on 1 of 2 servers; not on 127\.0\.0\.1:'"${MC_PORT[2]}" "$(row cache ca: detail)"
+
+# ---- a queue command that warns on stderr: the warning is not parsed as the queue ----
+mkdir -p "$TMP/warnbin"
+printf '#!/bin/sh\necho "postqueue: warning: /etc/postfix/main.cf, line 9: overriding earlier entry" >&2\nprintf %%s\\\\n %s\n' \
+	"'{\"queue_name\": \"deferred\", \"queue_id\": \"AB12\", \"arrival_time\": $(date +%s), \"message_size\": 100, \"sender\": \"a@local.test\", \"recipients\": [{\"address\": \"b@warn.example\", \"delay_reason\": \"x\"}]}'" \
+	>"$TMP/warnbin/postqueue"
+chmod 755 "$TMP/warnbin/postqueue"
+run env "PATH=$TMP/warnbin:$PATH" "$MAILOPS" -c "$C1" -o tsv doctor queue
+expect_match "queue_stderr_warning_not_parsed" '^OK 1 message, oldest [0-9]+s$' "$(row queue 'postqueue -j' status) $(row queue 'postqueue -j' value)"
 
 # ---- 10. hostile bytes never reach the terminal raw ----
 printf '%s mail sm-mta[1301]: 0B3DlM00013001: ruleset=check_rcpt, arg1=<a@local.test>, relay=evil.example [203.0.113.66], reject=550 5.1.1 <a@local.test>... \033[2J\033]0;pwned\007User unknown\n' \
