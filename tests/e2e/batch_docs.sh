@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The docs stay true to the binary: every plugin, verb and option that
 # --help lists is in docs/cli.md and docs/mailops.1, every column of
-# 'config' is in docs/cli.md, every config key is in docs/mailops.conf.5,
+# config, aliases, cache, doctor, arf and callahead check (their tsv
+# headers) is in docs/cli.md, every config key is in docs/mailops.conf.5,
 # both man pages render without warnings, and README names the two make
 # targets. Nothing is hard-coded: the lists come from the binary's output.
 . "$(dirname "$0")/../lib.sh"
@@ -199,6 +200,24 @@ for verb in "stats" "stats --slabs" "list" "get k" "locate k" "del k" "flush --a
 		check_has "cli_md_documents_cache_${name}_column: $col" "$MD" "\`$col\`" "docs/cli.md"
 	done
 done
+
+# ---- columns of doctor, arf and callahead check, from their tsv headers ----
+hdr_cols() { # hdr_cols NAME CMD...: every column of CMD's tsv header is in docs/cli.md
+	local name=$1 h
+	shift
+	h=$("$@" 2>/dev/null | head -1)
+	if [ -n "$h" ]; then ok "${name}_tsv_has_header"; else not_ok "${name}_tsv_has_header" "$*"; fi
+	for col in $(printf '%s\n' "$h" | tr '\t' '\n'); do
+		check_has "cli_md_documents_${name}_column: $col" "$MD" "\`$col\`" "docs/cli.md"
+	done
+}
+MBOX=$ROOT/tests/data/arf/corpus/all.mbox
+hdr_cols doctor "$MAILOPS" -c /dev/null -o tsv doctor --only dnsbl,arf
+hdr_cols arf_list "$MAILOPS" -o tsv arf list "$MBOX"
+hdr_cols arf_summary "$MAILOPS" -o tsv arf summary "$MBOX"
+hdr_cols arf_complainers "$MAILOPS" -o tsv arf complainers "$MBOX"
+hdr_cols arf_show "$MAILOPS" -o tsv arf show 1 "$MBOX"
+hdr_cols callahead_check "$MAILOPS" -c /dev/null -o tsv callahead --server 127.0.0.1:1 a@b.example
 
 # ---- README names the two commands ----
 if [ -f "$README" ]; then
