@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The docs stay true to the binary: every plugin, verb and option that
 # --help lists is in docs/cli.md and docs/mailops.1, every column of
-# config, aliases, cache, doctor, arf and callahead check (their tsv
+# config, aliases, cache, doctor, arf, callahead check and benford (their tsv
 # headers) is in docs/cli.md, every config key is in docs/mailops.conf.5,
 # both man pages render without warnings, and README names the two make
 # targets. Nothing is hard-coded: the lists come from the binary's output.
@@ -218,6 +218,7 @@ hdr_cols arf_summary "$MAILOPS" -o tsv arf summary "$MBOX"
 hdr_cols arf_complainers "$MAILOPS" -o tsv arf complainers "$MBOX"
 hdr_cols arf_show "$MAILOPS" -o tsv arf show 1 "$MBOX"
 hdr_cols callahead_check "$MAILOPS" -c /dev/null -o tsv callahead --server 127.0.0.1:1 a@b.example
+hdr_cols benford_run "$MAILOPS" -o tsv benford run "$MBOX"
 
 # ---- README names the two commands ----
 if [ -f "$README" ]; then
