@@ -1,6 +1,7 @@
 # tests/memcached.sh: sourced after tests/lib.sh. Real memcached servers on
 # 127.0.0.1 at free ports, private to the test, stopped (by PID) at exit.
 #   mc_start N [ARGS...]  starts N servers; ports in MC_PORT[0..N-1]
+#   mc_start_one I ARGS   one more server at index I with its own arguments
 #   mc_stop I             stops server I (SIGTERM, then a connection to wake it)
 #   mc_restart I          starts server I again on its port (empty)
 #   mc_cmd I TEXT         sends TEXT (CRLF added per line) to server I, prints the reply
@@ -51,6 +52,25 @@ mc_start() {
 		MC_PORT[$i]=$port
 		at_exit "mc_stop $i"
 	done
+}
+
+# mc_start_one I [ARGS...]: one more server at index I with its own
+# arguments (e.g. -X), on a free port (another one if that was taken meanwhile).
+mc_start_one() {
+	local i=$1 port saved=("${MC_ARGS[@]}")
+	shift
+	MC_ARGS=("$@")
+	for _ in 1 2 3 4 5; do
+		port=$(_mc_free_port) || break
+		if _mc_launch "$i" "$port" 2>/dev/null; then
+			MC_PORT[$i]=$port
+			MC_ARGS=("${saved[@]}")
+			at_exit "mc_stop $i"
+			return 0
+		fi
+	done
+	MC_ARGS=("${saved[@]}")
+	return 1
 }
 
 mc_stop() {

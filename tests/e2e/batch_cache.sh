@@ -339,11 +339,7 @@ expect_match "silent_server_timed_out" "no reply in time" "$ERR"
 if [ "$ms" -lt 3000 ]; then ok "silent_server_bounded_by_read_timeout ($ms ms)"; else not_ok "silent_server_bounded_by_read_timeout" "$ms ms"; fi
 
 # A server with metadump disabled (-X): the settings check says so.
-MC_PORT[3]=$(_mc_free_port)
-MC_ARGS=(-X)
-_mc_launch 3 "${MC_PORT[3]}"
-at_exit "mc_stop 3"
-MC_ARGS=()
+mc_start_one 3 -X || not_ok "memcached_minus_x_started"
 CX=$(conf nodump "127.0.0.1:${MC_PORT[3]}")
 run "$MAILOPS" -c "$CX" -o tsv cache stats
 expect_match "settings_check_warns_no_metadump" "metadump disabled" "$OUT"

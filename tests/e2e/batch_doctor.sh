@@ -491,11 +491,7 @@ expect_eq "sendmail_log_since_240_counts_old_lines" "$((in_lost + 2)) $((in_wind
 expect_rc "sendmail_log_bad_since_is_usage_error" 64 "$MAILOPS" -c "$CS" doctor log --since 0
 
 # ---- a server that refuses metadump: its keys are not counted, and the row says so ----
-MC_PORT[2]=$(_mc_free_port)
-MC_ARGS=(-X)
-_mc_launch 2 "${MC_PORT[2]}"
-at_exit "mc_stop 2"
-MC_ARGS=()
+mc_start_one 2 -X || not_ok "memcached_minus_x_started"
 for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/${MC_PORT[2]}") 2>/dev/null && break; sleep 0.05; done
 mc_cmd 2 "set ca:r:x@local.test 0 0 5" "hello" >/dev/null
 doctor "$(conf nodump cache.servers="127.0.0.1:${MC_PORT[2]}")" cache
