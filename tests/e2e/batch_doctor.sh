@@ -220,13 +220,15 @@ expect_nomatch "watch_separator_not_escaped" '\\x0a' "$(cat "$TMP/watch.out")"
 # pass (gets made in between show as the hit ratio of now).
 "$MAILOPS" -c "$C1" -o tsv doctor --watch 1 --only cache >"$TMP/watchc.out" 2>&1 &
 wpid=$!
-sleep 1.5
+for _ in $(seq 1 200); do grep -qF "$MC0" "$TMP/watchc.out" && break; sleep 0.05; done
 for _ in 1 2 3 4 5; do mc_cmd 0 "get nosuchkey$RANDOM" >/dev/null; done
-sleep 1.5
+# a pass whose interval holds those misses (and only the doctor's own
+# reads besides, which it leaves out) says hit 0%
+for _ in $(seq 1 200); do grep -qE 'last [0-9]+s: [0-9.]+ evictions/s, hit 0%' "$TMP/watchc.out" && break; sleep 0.05; done
 kill -INT "$wpid"
 wait "$wpid"
 expect_match "watch_cache_rate_since_last_pass" 'last [0-9]+s: [0-9.]+ evictions/s, hit 0%' \
-	"$(grep -F "$MC0" "$TMP/watchc.out" | tail -1)"
+	"$(grep -F "$MC0" "$TMP/watchc.out")"
 
 # ---- 2. one memcached stopped ----
 mc_stop 1
