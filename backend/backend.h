@@ -68,6 +68,28 @@ char *buf_take(struct buf *b);
 /* Copies an error text into err[errlen] (may be NULL/0); returns code. */
 int errf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The words of a config list ("a, b c"): malloc'd strings in a malloc'd,
+ * NULL-ended array (util_words_free); the count. */
+size_t util_words(const char *list, char ***out);
+void util_words_free(char **v);
+
+/* A count per key (any bytes), for "top N" tables: zero-initialise, add,
+ * then read it sorted. */
+struct count_slot {
+	char *key;   /* a NUL-terminated copy */
+	size_t klen;
+	size_t n;
+};
+struct counter {
+	struct count_slot *slot; /* open addressing; key NULL = free */
+	size_t cap, n;
+};
+void counter_add(struct counter *c, const char *key, size_t klen);
+/* The n keys counted, most first, ties by key: a malloc'd array of
+ * pointers into c (free the array only); NULL when there are none. */
+const struct count_slot **counter_sorted(const struct counter *c);
+void counter_free(struct counter *c);
+
 /* Levenshtein distance, capped; used to suggest the nearest valid word. */
 int util_distance(const char *a, const char *b);
 

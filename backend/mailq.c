@@ -13,78 +13,6 @@
 
 /* ---- counting strings: an open-addressing hash of key -> n ---- */
 
-struct count_slot {
-	char *key;
-	size_t n;
-};
-
-struct counter {
-	struct count_slot *slot;
-	size_t cap, n;
-};
-
-static uint64_t hash(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h;
-}
-
-static void counter_put(struct counter *c, char *key, size_t n)
-{
-	size_t i = (size_t)hash(key, strlen(key)) & (c->cap - 1);
-
-	while (c->slot[i].key != NULL)
-		i = (i + 1) & (c->cap - 1);
-	c->slot[i].key = key;
-	c->slot[i].n = n;
-	c->n++;
-}
-
-/* Adds 1 to key[0..kl) (copied). */
-static void counter_add(struct counter *c, const char *key, size_t kl)
-{
-	if ((c->n + 1) * 2 > c->cap) {
-		struct counter big = { xcalloc(c->cap ? c->cap * 2 : 64, sizeof(struct count_slot)),
-				       c->cap ? c->cap * 2 : 64, 0 };
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->slot[i].key != NULL)
-				counter_put(&big, c->slot[i].key, c->slot[i].n);
-		free(c->slot);
-		*c = big;
-	}
-	size_t i = (size_t)hash(key, kl) & (c->cap - 1);
-	for (; c->slot[i].key != NULL; i = (i + 1) & (c->cap - 1)) {
-		if (strlen(c->slot[i].key) == kl && memcmp(c->slot[i].key, key, kl) == 0) {
-			c->slot[i].n++;
-			return;
-		}
-	}
-	c->slot[i].key = xstrndup(key, kl);
-	c->slot[i].n = 1;
-	c->n++;
-}
-
-static void counter_free(struct counter *c)
-{
-	for (size_t i = 0; i < c->cap; i++)
-		free(c->slot[i].key);
-	free(c->slot);
-	memset(c, 0, sizeof(*c));
-}
-
-/* most first, ties by name */
-static int by_count(const void *a, const void *b)
-{
-	const struct mailq_domain *x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
-	return strcmp(x->domain, y->domain);
-}
-
 /* ---- the summary being built ---- */
 
 enum queue { Q_INCOMING, Q_ACTIVE, Q_DEFERRED, Q_HOLD };
@@ -144,26 +72,17 @@ static void acc_init(struct acc *a, struct mailq_summary *s)
 static void acc_finish(struct acc *a)
 {
 	struct mailq_summary *s = a->s;
+	const struct count_slot **d = counter_sorted(&a->domains), **r = counter_sorted(&a->reasons);
 
-	if (a->domains.n > 0) {
+	if (d != NULL) {
 		s->domains = xcalloc(a->domains.n, sizeof(*s->domains));
-		for (size_t i = 0; i < a->domains.cap; i++) {
-			if (a->domains.slot[i].key == NULL)
-				continue;
-			s->domains[s->ndomains].domain = a->domains.slot[i].key;
-			s->domains[s->ndomains++].n = a->domains.slot[i].n;
-			a->domains.slot[i].key = NULL;
-		}
-		qsort(s->domains, s->ndomains, sizeof(*s->domains), by_count);
+		for (size_t i = 0; i < a->domains.n; i++)
+			s->domains[s->ndomains++] = (struct mailq_domain){ .domain = xstrdup(d[i]->key), .n = d[i]->n };
 	}
-	const struct count_slot *top = NULL;
-	for (size_t i = 0; i < a->reasons.cap; i++) {
-		const struct count_slot *r = &a->reasons.slot[i];
-		if (r->key != NULL && (top == NULL || r->n > top->n || (r->n == top->n && strcmp(r->key, top->key) < 0)))
-			top = r;
-	}
-	if (top != NULL)
-		s->top_reason = xstrdup(top->key);
+	if (r != NULL)
+		s->top_reason = xstrdup(r[0]->key);
+	free(d);
+	free(r);
 	counter_free(&a->domains);
 	counter_free(&a->reasons);
 }

@@ -222,3 +222,106 @@ int64_t util_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+size_t util_words(const char *list, char ***out)
+{
+	size_t n = 0, cap = 4;
+	char **v = xmalloc(cap * sizeof(*v));
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, " \t,");
+		size_t k = strcspn(list, " \t,");
+		if (k == 0)
+			break;
+		if (n + 2 > cap)
+			v = xrealloc(v, (cap *= 2) * sizeof(*v));
+		v[n++] = xstrndup(list, k);
+		list += k;
+	}
+	v[n] = NULL;
+	*out = v;
+	return n;
+}
+
+void util_words_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+static void counter_grow(struct counter *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 64;
+	struct count_slot *slot = xcalloc(cap, sizeof(*slot));
+
+	for (size_t i = 0; i < c->cap; i++) {
+		if (c->slot[i].key == NULL)
+			continue;
+		size_t j = (size_t)fnv1a(c->slot[i].key, c->slot[i].klen) & (cap - 1);
+		while (slot[j].key != NULL)
+			j = (j + 1) & (cap - 1);
+		slot[j] = c->slot[i];
+	}
+	free(c->slot);
+	c->slot = slot;
+	c->cap = cap;
+}
+
+void counter_add(struct counter *c, const char *key, size_t klen)
+{
+	if ((c->n + 1) * 2 > c->cap)
+		counter_grow(c);
+	size_t i = (size_t)fnv1a(key, klen) & (c->cap - 1);
+	for (; c->slot[i].key != NULL; i = (i + 1) & (c->cap - 1)) {
+		if (c->slot[i].klen == klen && memcmp(c->slot[i].key, key, klen) == 0) {
+			c->slot[i].n++;
+			return;
+		}
+	}
+	c->slot[i] = (struct count_slot){ .key = xstrndup(key, klen), .klen = klen, .n = 1 };
+	c->n++;
+}
+
+static int count_cmp(const void *a, const void *b)
+{
+	const struct count_slot *x = *(const struct count_slot *const *)a, *y = *(const struct count_slot *const *)b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	size_t k = x->klen < y->klen ? x->klen : y->klen;
+	int d = memcmp(x->key, y->key, k);
+	return d != 0 ? d : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+const struct count_slot **counter_sorted(const struct counter *c)
+{
+	if (c->n == 0)
+		return NULL;
+	const struct count_slot **v = xmalloc(c->n * sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slot[i].key != NULL)
+			v[k++] = &c->slot[i];
+	qsort(v, k, sizeof(*v), count_cmp);
+	return v;
+}
+
+void counter_free(struct counter *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->slot[i].key);
+	free(c->slot);
+	memset(c, 0, sizeof(*c));
+}

@@ -1445,32 +1445,18 @@ static void av_start(struct aview *v)
 	ctx_progress(v->ctx, "ARF: reading the mailboxes");
 }
 
-static void split_list(const char *s, char ***v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	while (s != NULL && *s) {
-		s += strspn(s, " \t,");
-		size_t l = strcspn(s, " \t,");
-		if (l == 0)
-			break;
-		*v = xrealloc(*v, (*n + 1) * sizeof(char *));
-		(*v)[(*n)++] = xstrndup(s, l);
-		s += l;
-	}
-}
-
 static int av_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 {
 	const struct config *cfg = ctx_config(ctx);
 	char **boxes;
-	size_t n;
+	size_t n = util_words(cfg->arf.mailboxes, &boxes);
 
-	split_list(cfg->arf.mailboxes, &boxes, &n);
-	if (n == 0)
+	if (n == 0) {
+		util_words_free(boxes);
 		return errf(err, errlen, EXIT_CONFIG,
 			    "No mailboxes to read. Set them in the config, e.g.\n  [arf]\n  mailboxes = /var/mail/fbl, "
 			    "/srv/mail/abuse/Maildir\nthen press r. Batch: mailops arf list MAILBOX...");
+	}
 	struct aview *v = xcalloc(1, sizeof(*v));
 	v->ctx = ctx;
 	v->boxes = boxes;
@@ -1817,9 +1803,7 @@ static void av_close(void *state)
 	free(v->ip_filter);
 	free(v->domain_filter);
 	free(v->reporter_filter);
-	for (size_t i = 0; i < v->nboxes; i++)
-		free(v->boxes[i]);
-	free(v->boxes);
+	util_words_free(v->boxes);
 	buf_free(&v->in);
 	free(v);
 }

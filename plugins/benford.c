@@ -1002,20 +1002,6 @@ static void scan_start(struct bview *v)
 	compute(v);
 }
 
-static void split_sources(struct bview *v, const char *list)
-{
-	for (const char *p = list; p != NULL && *p != '\0';) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		size_t n = strcspn(p, " ,\t");
-		if (n == 0)
-			break;
-		v->sources = xrealloc(v->sources, (v->nsources + 1) * sizeof(char *));
-		v->sources[v->nsources++] = xstrndup(p, n);
-		p += n;
-	}
-}
-
 static int bview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 {
 	struct bview *v = xcalloc(1, sizeof(*v));
@@ -1030,7 +1016,7 @@ static int bview_open(struct ctx *ctx, void **state, char *err, size_t errlen)
 	buf_init(&v->head);
 	for (int i = 0; i < 8; i++)
 		buf_init(&v->stat[i]);
-	split_sources(v, ctx_config(ctx)->benford.sources);
+	v->nsources = util_words(ctx_config(ctx)->benford.sources, &v->sources);
 	*state = v;
 	scan_start(v);
 	return 0;
@@ -1423,9 +1409,7 @@ static void bview_close(void *state)
 	digits_free(v->d);
 	free(v->recs);
 	free(v->rsrc);
-	for (size_t i = 0; i < v->nsources; i++)
-		free(v->sources[i]);
-	free(v->sources);
+	util_words_free(v->sources);
 	free(v->typed);
 	free(v->cbins);
 	free(v->cinfo);

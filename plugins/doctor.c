@@ -322,36 +322,6 @@ static int min_ms(int64_t a, int64_t b)
 	return m < 1 ? 1 : m > 86400000 ? 86400000 : (int)m;
 }
 
-/* Words of a list ("a, b c"): malloc'd, NULL ended; the count. */
-static size_t words(const char *s, char ***out)
-{
-	size_t n = 0, cap = 4;
-	char **v = xmalloc(cap * sizeof(*v));
-
-	while (s != NULL && *s != '\0') {
-		s += strspn(s, " \t,;");
-		size_t k = strcspn(s, " \t,;");
-		if (k == 0)
-			break;
-		if (n + 2 > cap)
-			v = xrealloc(v, (cap *= 2) * sizeof(*v));
-		v[n++] = xstrndup(s, k);
-		s += k;
-	}
-	v[n] = NULL;
-	*out = v;
-	return n;
-}
-
-static void words_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 static void human_age(int64_t s, char *out, size_t len)
 {
 	if (s < 0)
@@ -535,55 +505,20 @@ done:
 
 /* -- the mail log -- */
 
-struct tally {
-	struct alias_map by; /* group -> count (value: decimal) */
-};
-
-static void tally_add(struct alias_map *m, const char *k, size_t klen)
+/* "a 8, b 3, c 1": the max most frequent keys of c into b; the first
+ * one's key into first (when given). */
+static void tally_top(const struct counter *c, size_t max, struct buf *b, struct buf *first)
 {
-	const struct alias_ent *e = aliasmap_get(m, k, klen);
-	char num[24];
-	long long v = 1;
-	if (e != NULL)
-		v = strtoll(aliasmap_val(m, e), NULL, 10) + 1;
-	snprintf(num, sizeof(num), "%lld", v);
-	aliasmap_put(m, k, klen, num, strlen(num), 0);
-}
+	const struct count_slot **t = counter_sorted(c);
 
-struct top {
-	const char *k;
-	size_t klen;
-	long long n;
-};
-
-static int top_cmp(const void *a, const void *b)
-{
-	const struct top *x = a, *y = b;
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
-	size_t k = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(x->k, y->k, k);
-	return c != 0 ? c : (x->klen > y->klen) - (x->klen < y->klen);
-}
-
-/* "a 8, b 3, c 1" of the most frequent, into b. */
-static void tally_top(struct alias_map *m, size_t max, struct buf *b, struct buf *first)
-{
-	struct top *t = xcalloc(m->n + 1, sizeof(*t));
-	for (size_t i = 0; i < m->n; i++) {
-		t[i].k = aliasmap_key(m, &m->ents[i]);
-		t[i].klen = m->ents[i].klen;
-		t[i].n = strtoll(aliasmap_val(m, &m->ents[i]), NULL, 10);
-	}
-	qsort(t, m->n, sizeof(*t), top_cmp);
-	for (size_t i = 0; i < m->n && i < max; i++) {
+	for (size_t i = 0; i < c->n && i < max; i++) {
 		if (i > 0)
 			buf_adds(b, ", ");
-		buf_add(b, t[i].k, t[i].klen);
-		buf_addf(b, " %lld", t[i].n);
+		buf_add(b, t[i]->key, t[i]->klen);
+		buf_addf(b, " %zu", t[i]->n);
 	}
-	if (first != NULL && m->n > 0)
-		buf_add(first, t[0].k, t[0].klen);
+	if (first != NULL && c->n > 0)
+		buf_add(first, t[0]->key, t[0]->klen);
 	free(t);
 }
 
@@ -593,9 +528,9 @@ struct logscan {
 	size_t lines;
 	long long n[ML_BOUNCE + 1];
 	long long tempreject, after_rcpt;
-	struct alias_map clients[ML_BOUNCE + 1]; /* lost/timeout/reset: client; reject: reason; defer: domain */
-	struct alias_map stages;                 /* lost: stage */
-	struct alias_map reasons;                /* defer: reason */
+	struct counter clients[ML_BOUNCE + 1]; /* lost/timeout/reset: client; reject: reason; defer: domain */
+	struct counter stages;                 /* lost: stage */
+	struct counter reasons;                /* defer: reason */
 };
 
 static int log_line(void *arg, const char *line, size_t len, uint64_t lineno)
@@ -641,7 +576,7 @@ static int log_line(void *arg, const char *line, size_t len, uint64_t lineno)
 			if (ev.kind == ML_LOST) {
 				char key[48];
 				snprintf(key, sizeof(key), "after %s", st);
-				tally_add(&s->stages, key, strlen(key));
+				counter_add(&s->stages, key, strlen(key));
 				if (strcmp(st, "rcpt") == 0)
 					s->after_rcpt++;
 			}
@@ -666,13 +601,13 @@ static int log_line(void *arg, const char *line, size_t len, uint64_t lineno)
 			buf_adds(&k, "unknown");
 		}
 		if (ev.kind == ML_DEFER && ev.reason != NULL)
-			tally_add(&s->reasons, ev.reason, ev.reason_len < 80 ? ev.reason_len : 80);
+			counter_add(&s->reasons, ev.reason, ev.reason_len < 80 ? ev.reason_len : 80);
 		break;
 	default:
 		break;
 	}
 	if (k.len > 0)
-		tally_add(&s->clients[ev.kind], k.data, k.len);
+		counter_add(&s->clients[ev.kind], k.data, k.len);
 	buf_free(&k);
 	return 0;
 }
@@ -802,10 +737,6 @@ static void check_log(struct chk *c)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	for (int i = 0; i <= ML_BOUNCE; i++)
-		aliasmap_init(&s.clients[i]);
-	aliasmap_init(&s.stages);
-	aliasmap_init(&s.reasons);
 	s.now = (int64_t)time(NULL);
 	s.from = s.now - (int64_t)c->r->since * 60;
 	s.last_when = -1;
@@ -888,9 +819,9 @@ static void check_log(struct chk *c)
 	}
 done:
 	for (int i = 0; i <= ML_BOUNCE; i++)
-		aliasmap_free(&s.clients[i]);
-	aliasmap_free(&s.stages);
-	aliasmap_free(&s.reasons);
+		counter_free(&s.clients[i]);
+	counter_free(&s.stages);
+	counter_free(&s.reasons);
 }
 
 /* -- the queue -- */
@@ -1000,7 +931,7 @@ struct arfscan {
 	const struct fb_reporters *rep;
 	int64_t from;
 	size_t messages, reports, abuse;
-	struct alias_map types, reporters, ips;
+	struct counter types, reporters, ips;
 };
 
 static int arf_msg(void *arg, const struct mbox_msg *m)
@@ -1022,11 +953,11 @@ static int arf_msg(void *arg, const struct mbox_msg *m)
 			const char *t = r->feedback_type != NULL && r->feedback_type[0] ? r->feedback_type : "unknown";
 			if (strcmp(t, "abuse") == 0 || strcmp(t, "fraud") == 0 || strcmp(t, "virus") == 0)
 				a->abuse++;
-			tally_add(&a->types, t, strlen(t));
+			counter_add(&a->types, t, strlen(t));
 			const char *who = fm.provider != NULL ? fm.provider : fm.reporter != NULL ? fm.reporter : "unknown";
-			tally_add(&a->reporters, who, strlen(who));
+			counter_add(&a->reporters, who, strlen(who));
 			if (r->source_ip != NULL && r->source_ip[0] != '\0')
-				tally_add(&a->ips, r->source_ip, strlen(r->source_ip));
+				counter_add(&a->ips, r->source_ip, strlen(r->source_ip));
 		}
 	}
 	feedback_free(&fm);
@@ -1037,14 +968,11 @@ static void check_arf(struct chk *c)
 {
 	const struct config *cfg = c->r->cfg;
 	char **boxes = NULL;
-	size_t nb = words(cfg->arf.mailboxes, &boxes);
+	size_t nb = util_words(cfg->arf.mailboxes, &boxes);
 	char err[512];
 	struct arfscan a;
 
 	memset(&a, 0, sizeof(a));
-	aliasmap_init(&a.types);
-	aliasmap_init(&a.reporters);
-	aliasmap_init(&a.ips);
 	if (nb == 0) {
 		emit(c, 0, DS_SKIP, "mailboxes", "set [arf] mailboxes", "arf", NULL,
 		     "not configured|[arf] mailboxes is empty");
@@ -1087,10 +1015,10 @@ static void check_arf(struct chk *c)
 	buf_free(&topip);
 	buf_free(&target);
 done:
-	words_free(boxes);
-	aliasmap_free(&a.types);
-	aliasmap_free(&a.reporters);
-	aliasmap_free(&a.ips);
+	util_words_free(boxes);
+	counter_free(&a.types);
+	counter_free(&a.reporters);
+	counter_free(&a.ips);
 }
 
 static int child_trampoline(void *arg, int fd)
@@ -1673,9 +1601,9 @@ static char *first_local_domain(const struct config *cfg)
 {
 	char **w = NULL;
 	char *d = NULL;
-	if (words(cfg->aliases.local_domains, &w) > 0)
+	if (util_words(cfg->aliases.local_domains, &w) > 0)
 		d = xstrdup(w[0]);
-	words_free(w);
+	util_words_free(w);
 	return d;
 }
 
@@ -1779,7 +1707,7 @@ static void dc_free(struct dcheck *dc)
 		buf_free(&dc->groups[i].others);
 	}
 	free(dc->groups);
-	words_free(dc->domains);
+	util_words_free(dc->domains);
 	free(dc);
 }
 
@@ -1934,7 +1862,7 @@ static void start_dns(struct chk *c)
 	}
 	/* ours first, then the ones users complain about */
 	char **a = NULL, **b = NULL;
-	size_t na = words(cfg->aliases.local_domains, &a), nb = words(cfg->doctor.domains, &b);
+	size_t na = util_words(cfg->aliases.local_domains, &a), nb = util_words(cfg->doctor.domains, &b);
 	dc->domains = xcalloc(na + nb + 1, sizeof(char *));
 	for (size_t i = 0; i < na; i++)
 		if (!has_word(dc->domains, dc->ndomains, a[i]))
@@ -1943,8 +1871,8 @@ static void start_dns(struct chk *c)
 	for (size_t i = 0; i < nb; i++)
 		if (!has_word(dc->domains, dc->ndomains, b[i]))
 			dc->domains[dc->ndomains++] = xstrdup(b[i]);
-	words_free(a);
-	words_free(b);
+	util_words_free(a);
+	util_words_free(b);
 	ns = loop_dns_servers(r->dns, &servers);
 	/* each resolver: the MX of up to three domains, ours first */
 	size_t nnames = dc->ndomains > 3 ? 3 : dc->ndomains > 0 ? dc->ndomains : 1;
@@ -2113,14 +2041,14 @@ static void start_dnsbl(struct chk *c)
 	struct drun *r = c->r;
 	const struct config *cfg = r->cfg;
 	char **ips = NULL, **zones = NULL;
-	size_t ni = words(cfg->doctor.our_ips, &ips), nz = words(cfg->doctor.dnsbl, &zones);
+	size_t ni = util_words(cfg->doctor.our_ips, &ips), nz = util_words(cfg->doctor.dnsbl, &zones);
 
 	if (ni == 0 || nz == 0 || r->dns == NULL) {
 		emit(c, 0, r->dns == NULL && ni > 0 && nz > 0 ? DS_UNKNOWN : DS_SKIP, "reputation",
 		     "set [doctor] our_ips and dnsbl", NULL, NULL, "%s|%s", r->dns == NULL ? "no resolver" : "not configured",
 		     r->dns == NULL ? r->dnserr : ni == 0 ? "[doctor] our_ips is empty" : "[doctor] dnsbl is empty");
-		words_free(ips);
-		words_free(zones);
+		util_words_free(ips);
+		util_words_free(zones);
 		check_done(c);
 		return;
 	}
@@ -2151,8 +2079,8 @@ static void start_dnsbl(struct chk *c)
 			q->q = dns_lookup(r->loop, r->dns, name, DNS_Q_A, bc_a, q);
 		}
 	}
-	words_free(ips);
-	words_free(zones);
+	util_words_free(ips);
+	util_words_free(zones);
 	bc_one_done(bc);
 }
 
@@ -2357,7 +2285,7 @@ static void row_cells(const struct drow *w, struct cell *c)
 static int parse_only(struct ctx *ctx, int argc, char **argv, unsigned *only)
 {
 	char **w = NULL;
-	size_t n = words(ctx_opt(ctx, "--only"), &w);
+	size_t n = util_words(ctx_opt(ctx, "--only"), &w);
 	*only = 0;
 	for (int a = -1; a < argc; a++) {
 		size_t k = a < 0 ? n : 1;
@@ -2371,13 +2299,13 @@ static int parse_only(struct ctx *ctx, int argc, char **argv, unsigned *only)
 				int rc = ctx_error(ctx, EXIT_USAGE,
 						   "no check '%s' (aliases, cache, callahead, dns, log, queue, dnsbl, arf)",
 						   name);
-				words_free(w);
+				util_words_free(w);
 				return rc;
 			}
 			*only |= 1u << i;
 		}
 	}
-	words_free(w);
+	util_words_free(w);
 	return 0;
 }
 
