@@ -1066,6 +1066,16 @@ void maillog_ids_free(struct maillog_ids *s);
  */
 typedef int (*maillog_line_fn)(void *arg, const char *line, size_t len, uint64_t lineno);
 int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, size_t errlen);
+/*
+ * The same, from the first line of a plain log whose stamp may be at or
+ * after from (the file is mapped and bisected on its stamps, syslog's time
+ * order; a log of a day costs the window asked, not the day). Lines
+ * before that point are not given; lines after it are, whatever their
+ * stamp, for the caller to judge. lineno is 0 (the count from the top is
+ * not known). A gzip'd or unmappable file is read whole, as maillog_read.
+ */
+int maillog_read_since(const char *path, int64_t from, int64_t now, maillog_line_fn cb, void *arg, char *err,
+		       size_t errlen);
 /* Line lineno of path again, into out (empty when there is none). */
 int maillog_get_line(const char *path, uint64_t lineno, struct buf *out, char *err, size_t errlen);
 

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -366,6 +367,63 @@ int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, siz
 	else
 		close(fd);
 	return rc;
+}
+
+/* The stamp of the first stamped line at or after line start q (looking
+ * at most 64 KB ahead), or -1. */
+static int64_t first_stamp(const char *p, size_t len, size_t q, int64_t now)
+{
+	for (size_t end = q + 65536; q < len && q < end;) {
+		const char *e = memchr(p + q, '\n', len - q);
+		size_t ll = e != NULL ? (size_t)(e - (p + q)) : len - q;
+		int64_t t = maillog_time(p + q, ll, now);
+		if (t >= 0 || e == NULL)
+			return t;
+		q += ll + 1;
+	}
+	return -1;
+}
+
+int maillog_read_since(const char *path, int64_t from, int64_t now, maillog_line_fn cb, void *arg, char *err,
+		       size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	bool plain = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 2 && !is_gzip(fd, path);
+	const char *p = MAP_FAILED;
+	size_t len = plain ? (size_t)st.st_size : 0;
+	if (plain)
+		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return maillog_read(path, cb, arg, err, errlen);
+	/* syslog writes in time order: bisect for a line start before which
+	 * every stamp is older than from */
+	size_t lo = 0, hi = len;
+	while (hi - lo > 4096) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *nl = memchr(p + mid, '\n', len - mid);
+		if (nl == NULL)
+			break;
+		size_t ls = (size_t)(nl - p) + 1;
+		int64_t t = first_stamp(p, len, ls, now);
+		if (t >= 0 && t < from)
+			lo = ls;
+		else
+			hi = mid;
+	}
+	for (size_t q = lo; q < len;) {
+		const char *e = memchr(p + q, '\n', len - q);
+		size_t ll = e != NULL ? (size_t)(e - (p + q)) + 1 : len - q;
+		if (cb(arg, p + q, ll, 0) != 0)
+			break;
+		q += ll;
+	}
+	munmap((void *)p, len);
+	return 0;
 }
 
 struct get_line {

@@ -16,15 +16,12 @@
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -612,66 +609,6 @@ static int log_line(void *arg, const char *line, size_t len, uint64_t lineno)
 	return 0;
 }
 
-/*
- * The lines of a plain log from the first one stamped at or after from:
- * found by bisection over the mapped file (syslog writes in time order),
- * so an hour of a big log costs that hour.
- */
-static int log_scan_file(const char *path, struct logscan *s, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0)
-		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2) {
-		close(fd);
-		return maillog_read(path, log_line, s, err, errlen);
-	}
-	unsigned char magic[2];
-	if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-		close(fd);
-		return maillog_read(path, log_line, s, err, errlen);
-	}
-	size_t len = (size_t)st.st_size;
-	const char *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return maillog_read(path, log_line, s, err, errlen);
-	size_t lo = 0, hi = len;
-	while (hi - lo > 4096) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *nl = memchr(p + mid, '\n', len - mid);
-		if (nl == NULL)
-			break;
-		size_t ls = (size_t)(nl - p) + 1;
-		int64_t t = -1;
-		/* the first stamped line from ls on */
-		for (size_t q = ls; q < len && q < ls + 65536;) {
-			const char *e = memchr(p + q, '\n', len - q);
-			size_t ll = e != NULL ? (size_t)(e - (p + q)) : len - q;
-			if ((t = maillog_time(p + q, ll, s->now)) >= 0)
-				break;
-			if (e == NULL)
-				break;
-			q += ll + 1;
-		}
-		if (t >= 0 && t < s->from)
-			lo = ls;
-		else
-			hi = mid;
-	}
-	/* lo is a line start (0 or after a LF) */
-	for (size_t q = lo; q < len;) {
-		const char *e = memchr(p + q, '\n', len - q);
-		size_t ll = e != NULL ? (size_t)(e - (p + q)) : len - q;
-		log_line(s, p + q, ll, 0);
-		q += ll + 1;
-	}
-	munmap((void *)p, len);
-	return 0;
-}
-
 static int log_scan_journal(struct logscan *s, int since, char *err, size_t errlen)
 {
 	char cmd[256];
@@ -746,7 +683,7 @@ static void check_log(struct chk *c)
 		path = "/var/log/mail.log";
 	if (path != NULL) {
 		snprintf(src, sizeof(src), "%s", path);
-		rc = log_scan_file(path, &s, err, sizeof(err));
+		rc = maillog_read_since(path, s.from, s.now, log_line, &s, err, sizeof(err));
 	} else {
 		char jc[512];
 		if (!have_program("journalctl", jc, sizeof(jc))) {

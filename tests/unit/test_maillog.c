@@ -225,6 +225,67 @@ static void test_read_plain_and_gzip(void **st)
 	free(missing);
 }
 
+/* ---- reading from a time on ---- */
+
+struct since_lines {
+	size_t n, first_minute, bad;
+	int64_t now;
+};
+
+static int since_line(void *arg, const char *line, size_t len, uint64_t lineno)
+{
+	struct since_lines *s = arg;
+	int64_t t = maillog_time(line, len, s->now);
+	if (s->n == 0)
+		s->first_minute = (size_t)((s->now - t) / 60);
+	if (lineno != 0 || len == 0 || line[len - 1] != '\n')
+		s->bad++;
+	s->n++;
+	return 0;
+}
+
+/* 6000 lines, one a minute over 100 hours before now (ISO stamps): from
+ * now - 60 min on, the bisection starts within a few KB before the window
+ * and never after its first line. */
+static void test_read_since_bisects_to_the_window(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/test_maillog.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *plain = xasprintf("%s/mail.log", dir), *gz = xasprintf("%s/mail.log.gz", dir);
+	int64_t now = 1796306400;
+	FILE *f = fopen(plain, "w");
+	gzFile g = gzopen(gz, "wb");
+	assert_non_null(f);
+	assert_non_null(g);
+	for (int m = 6000; m >= 1; m--) {
+		char stamp[32], line[200];
+		util_iso8601(now - m * 60, stamp);
+		snprintf(line, sizeof(line), "%s mx postfix/smtpd[1]: lost connection after RCPT from c%d[192.0.2.1]\n", stamp, m);
+		fputs(line, f);
+		gzputs(g, line);
+	}
+	fclose(f);
+	gzclose(g);
+	char err[256] = "";
+	struct since_lines a = { .now = now }, b = { .now = now };
+	assert_int_equal(maillog_read_since(plain, now - 3600, now, since_line, &a, err, sizeof(err)), 0);
+	/* the window's 60 lines, and fewer than a 4 KB step of older ones */
+	assert_true(a.n >= 60 && a.n < 60 + 4096 / 60);
+	assert_true(a.first_minute >= 60);
+	assert_int_equal(a.bad, 0);
+	/* gzip: read whole, with line numbers */
+	assert_int_equal(maillog_read_since(gz, now - 3600, now, since_line, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.n, 6000);
+	assert_int_equal(maillog_read_since("/nonexistent/mail.log", 0, now, since_line, &b, err, sizeof(err)),
+			 EXIT_NOINPUT);
+	unlink(plain);
+	unlink(gz);
+	rmdir(dir);
+	free(plain);
+	free(gz);
+}
+
 /* ---- events ---- */
 
 #define NOW_DEC3 1796306400 /* 2026-12-03 14:00:00 UTC */
@@ -849,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_stamp_3164_in_local_time),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_fixture_logs_by_kind),
+		cmocka_unit_test(test_read_since_bisects_to_the_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
