@@ -254,7 +254,7 @@ static char *get_field(char **p)
 	return buf_take(&b);
 }
 
-static void child_rows(struct chk *c, bool all)
+static void child_rows(struct chk *c)
 {
 	size_t pos = 0;
 	char *nl;
@@ -290,7 +290,6 @@ static void child_rows(struct chk *c, bool all)
 		c->in.len -= pos;
 		c->in.data[c->in.len] = '\0';
 	}
-	(void)all;
 }
 
 /* ---- the run ---- */
@@ -339,7 +338,7 @@ static void child_data(void *arg, const char *p, size_t n)
 {
 	struct chk *c = arg;
 	buf_add(&c->in, p, n);
-	child_rows(c, false);
+	child_rows(c);
 }
 
 static void child_end(void *arg, int status)
@@ -347,7 +346,7 @@ static void child_end(void *arg, int status)
 	struct chk *c = arg;
 
 	c->child = NULL;
-	child_rows(c, true);
+	child_rows(c);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char why[64];
 		if (status != -1 && WIFSIGNALED(status))
@@ -366,7 +365,7 @@ static void child_abort(struct chk *c)
 {
 	loop_child_kill(c->child);
 	c->child = NULL;
-	child_rows(c, true);
+	child_rows(c);
 	emit(c, 99, DS_UNKNOWN, check_names[c->idx],
 	     "a check that reads files or runs a command took too long: run it alone", NULL,
 	     NULL, "not finished within the deadline|%d s", (int)(c->r->deadline_ms / 1000));
@@ -1008,10 +1007,7 @@ struct ccheck {
 	int pending;
 	/* the prefix: keys seen in the dumps, and a sample of recipient entries read */
 	size_t keys, rkeys, dkeys, asked, sampled, stale, invalid;
-	bool dumped_any;
-	struct buf key;
 	char *pfx;         /* namespace + prefix, as on the wire */
-	char *rpfx;        /* ... + "r:" */
 };
 
 static void cc_free(struct ccheck *cc)
@@ -1022,9 +1018,7 @@ static void cc_free(struct ccheck *cc)
 	}
 	free(cc->srv);
 	mc_pool_free(&cc->pool);
-	buf_free(&cc->key);
 	free(cc->pfx);
-	free(cc->rpfx);
 	free(cc);
 }
 
@@ -1204,10 +1198,6 @@ static void cc_stat(void *arg, const char *n, size_t nl, const char *val, size_t
 		snprintf(v->version, sizeof(v->version), "%s", value);
 }
 
-struct cget {
-	struct csrv *v;
-};
-
 static void cc_value(void *arg, const struct mc_mg *g)
 {
 	struct csrv *v = arg;
@@ -1301,7 +1291,6 @@ static void start_cache(struct chk *c)
 	char err[512];
 
 	cc->c = c;
-	buf_init(&cc->key);
 	if (mc_pool_init(&cc->pool, cfg->cache.servers, cfg->cache.hash, cfg->cache.ketama_points,
 			 cfg->cache.namespace_, err, sizeof(err)) != 0) {
 		emit(c, 0, DS_UNKNOWN, cfg->cache.servers, "fix [cache] servers", "cache", NULL, "bad config|%s", err);
@@ -1311,7 +1300,6 @@ static void start_cache(struct chk *c)
 	}
 	cc->pfx = xasprintf("%s%s", cfg->cache.namespace_ != NULL ? cfg->cache.namespace_ : "",
 			    cfg->cache.prefix != NULL ? cfg->cache.prefix : "");
-	cc->rpfx = xasprintf("%sr:", cc->pfx);
 	cc->srv = xcalloc(cc->pool.n, sizeof(*cc->srv));
 	c->state = cc;
 	c->abort = cc_abort;
@@ -2387,7 +2375,6 @@ struct oview {
 	struct loop_timer *timer;
 	bool changed;
 	char header[512];
-	int64_t finished_ms;
 	int64_t deep_ms;      /* when the last deep run started */
 	bool want_deep;
 	struct dhist hist;    /* cache stats of the last run: rates of now */
@@ -2450,7 +2437,6 @@ static void ov_done(void *arg)
 		v->next = NULL;
 		run_free(old);
 	}
-	v->finished_ms = util_now_ms();
 	v->changed = true;
 	ctx_dirty(v->ctx);
 }
