@@ -1170,6 +1170,9 @@ void loop_break(struct loop *l);
 /* A one-shot or repeating timer; the callback may delete its own timer. */
 struct loop_timer *loop_timer_add(struct loop *l, unsigned ms, bool repeat, void (*cb)(void *arg), void *arg);
 void loop_timer_del(struct loop_timer *t);
+/* release(arg) runs if the loop is freed while t is still there: a timer
+ * that owns its argument (it would free it when done) frees it then. */
+void loop_timer_release(struct loop_timer *t, void (*release)(void *arg));
 
 /* Watches fd for LOOP_READ/LOOP_WRITE (persistent until deleted). */
 struct loop_watch *loop_watch_add(struct loop *l, int fd, int what, void (*cb)(int fd, int what, void *arg), void *arg);

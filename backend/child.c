@@ -147,6 +147,8 @@ void loop_child_kill(struct loop_child *c)
 		nanosleep(&ts, NULL);
 	}
 	c->reaper = loop_timer_add(c->loop, 100, true, reap_later, c);
+	/* The console may quit first: the child is left to init then. */
+	loop_timer_release(c->reaper, free);
 }
 
 bool child_write_all(int fd, const void *p, size_t n)

@@ -33,6 +33,7 @@ struct loop_timer {
 	struct event *ev;
 	void (*cb)(void *arg);
 	void *arg;
+	void (*release)(void *arg); /* for arg, when the loop goes first */
 	struct loop_timer *next, *prev;
 };
 
@@ -138,8 +139,13 @@ void loop_free(struct loop *l)
 		l->chans = c->next;
 		dns_chan_free(c);
 	}
-	while (l->timers != NULL)
+	while (l->timers != NULL) {
+		void (*release)(void *) = l->timers->release;
+		void *arg = l->timers->arg;
 		loop_timer_del(l->timers);
+		if (release != NULL)
+			release(arg);
+	}
 	while (l->watches != NULL)
 		loop_watch_del(l->watches);
 	while (l->sigs != NULL) {
@@ -200,6 +206,11 @@ struct loop_timer *loop_timer_add(struct loop *l, unsigned ms, bool repeat, void
 		l->timers->prev = t;
 	l->timers = t;
 	return t;
+}
+
+void loop_timer_release(struct loop_timer *t, void (*release)(void *arg))
+{
+	t->release = release;
 }
 
 void loop_timer_del(struct loop_timer *t)

@@ -2,7 +2,8 @@
  * tests/unit/test_child.c: pins backend/child.c (blocking work in a child
  * read through the loop) and backend/route.c (callahead routes, host:port):
  * what a child writes arrives in order, its exit status comes back, a
- * child that hangs is killed without a callback, a big output is not cut;
+ * child that hangs is killed without a callback, a big output is not cut,
+ * a timer owning its argument gives it back when the loop is freed;
  * routes match exactly, then by ".parent", and mailertable's mailer prefix
  * is dropped.
  */
@@ -131,6 +132,39 @@ static void test_child_killed_calls_nothing(void **state)
 	loop_free(l);
 }
 
+static int released;
+
+static void count_release(void *arg)
+{
+	released++;
+	free(arg);
+}
+
+static void never_called(void *arg)
+{
+	(void)arg;
+	fail_msg("timer fired");
+}
+
+/* A timer that owns its argument (a killed child's reaper) gives it back
+ * when the loop goes first (the console quitting), and only then. */
+static void test_timer_release_when_loop_goes_first(void **state)
+{
+	(void)state;
+	char err[256];
+	struct loop *l = loop_new(err, sizeof(err));
+	released = 0;
+	struct loop_timer *t = loop_timer_add(l, 60000, true, never_called, xstrdup("owned"));
+	loop_timer_release(t, count_release);
+	struct loop_timer *u = loop_timer_add(l, 60000, true, never_called, NULL);
+	loop_timer_release(u, count_release);
+	loop_timer_del(u); /* deleted by its owner: not released */
+	loop_once(l, false);
+	assert_int_equal(released, 0);
+	loop_free(l);
+	assert_int_equal(released, 1);
+}
+
 static void test_routes_exact_then_parent(void **state)
 {
 	(void)state;
@@ -186,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_child_output_and_status_come_back),
 		cmocka_unit_test(test_child_big_output_is_whole),
 		cmocka_unit_test(test_child_killed_calls_nothing),
+		cmocka_unit_test(test_timer_release_when_loop_goes_first),
 		cmocka_unit_test(test_routes_exact_then_parent),
 		cmocka_unit_test(test_hostport_forms),
 	};
