@@ -626,9 +626,10 @@ struct mbox_opts {
  * Content-Length lands on one), a single message file, a Maildir (cur/
  * then new/, names sorted, never tmp/), an MH or plain directory (its files
  * in numeric/name order), or "-" (standard input, spooled to an unlinked
- * temporary file). Files are mapped: memory is bounded by the largest
- * message. A file of a directory that cannot be read is a message with
- * error set, and the reading goes on. Returns 0, or an exit code with err
+ * temporary file). Files are mapped, and the pages read are given back
+ * every 16 MB: memory is bounded by the largest message. A file of a
+ * directory that cannot be read is a message with error set, and the
+ * reading goes on. Returns 0, or an exit code with err
  * filled when a source given cannot be read at all (EXIT_NOINPUT,
  * EXIT_NOPERM).
  */

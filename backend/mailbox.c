@@ -205,6 +205,25 @@ static int64_t content_length(const char *p, size_t len, struct buf *tmp)
 	return end != tmp->data && v >= 0 ? v : -1;
 }
 
+/*
+ * Pages of the mapping before p + to go back to the page cache: a message
+ * is the callback's during its call only, so what is behind the reading
+ * point is not looked at again, and the process's memory stays bounded by
+ * the largest message rather than growing to the mailbox (a 1 GB mbox
+ * would otherwise show 1 GB resident). Every 16 MB.
+ */
+static void drop_behind(const char *p, size_t *dropped, size_t to)
+{
+	if (to - *dropped < (16u << 20))
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)(p + *dropped) + page - 1) & ~(page - 1);
+	uintptr_t b = (uintptr_t)(p + to) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+	*dropped = to;
+}
+
 /* Splits a mapped mbox into messages at "From " lines that follow a blank
  * line (or start the file); a Content-Length that lands on the next "From "
  * line (or the end) is believed, so an unquoted "From " in a body stays. */
@@ -212,7 +231,7 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 {
 	struct buf tmp;
 	bool fix = cr_only(p, n);
-	size_t i = 0;
+	size_t i = 0, dropped = 0;
 
 	buf_init(&tmp);
 	while (i < n && r->stop == 0) {
@@ -284,6 +303,7 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 		deliver(r, &m);
 		progress(r, next - i);
 		i = next;
+		drop_behind(p, &dropped, i);
 	}
 	buf_free(&tmp);
 }

@@ -44,13 +44,14 @@ SIZE=$(stat -c %s "$D/big.mbox")
 SAMPLE=$(stat -c %s "$D/big.mbox.sample")
 cat "$D/big.mbox" >/dev/null # warm the page cache
 ms() { local s=$(date +%s%N); "$@" >"$D/out" 2>"$D/err"; echo $(( ($(date +%s%N) - s) / 1000000 )); }
-tm=$(ms "$MAILOPS" -o tsv arf list "$D/big.mbox")
+tm=$(ms /usr/bin/time -o "$D/rss" -f %M "$MAILOPS" -o tsv arf list "$D/big.mbox")
+rss=$(tail -1 "$D/rss")
 rows=$(($(wc -l <"$D/out") - 1))
 tg=$(ms grep -c '^Feedback-Type:' "$D/big.mbox")
 hits=$(cat "$D/out")
 mbs() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (b / 1048576) / ((t ? t : 1) / 1000) }'; }
 printf '   input: %d MB synthetic mbox (corpus reports + ordinary mail)\n' $((SIZE >> 20))
-printf '   %-34s %7d ms %6s MB/s  (%d reports)\n' "mailops arf list -o tsv" "$tm" "$(mbs "$SIZE" "$tm")" "$rows"
+printf '   %-34s %7d ms %6s MB/s  (%d reports, max RSS %d MB)\n' "mailops arf list -o tsv" "$tm" "$(mbs "$SIZE" "$tm")" "$rows" $((rss >> 10))
 printf '   %-34s %7d ms %6s MB/s  (%d lines)\n' "grep -c '^Feedback-Type:'" "$tg" "$(mbs "$SIZE" "$tg")" "$hits"
 if perl -MSisimai -e 1 2>/dev/null; then
 	ts=$(ms perl -MSisimai -e 'print Sisimai->dump(shift)' "$D/big.mbox.sample")

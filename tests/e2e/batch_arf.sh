@@ -326,6 +326,33 @@ expect_eq "n_across_mailboxes" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' '
 run "$MAILOPS" -o tsv arf show 3 "$DATA/two-reports.eml" "$DATA/fromquote.mbox"
 expect_match "show_n_across_mailboxes" "virus" "$OUT"
 
+# ---- memory: bounded by the largest message, not by the mailbox ----
+# 118 MB of ordinary mail after the corpus: the resident size stays far
+# below the mailbox's (the mapped pages read are given back as it goes).
+{
+	printf 'From sender@example.org Mon Feb  1 10:00:00 2021\nFrom: sender@example.org\n'
+	printf 'Subject: ordinary\nMessage-ID: <o@example.org>\n\n'
+	for i in $(seq 1 60); do printf 'the quick brown fox jumps over the lazy postmaster, line %s\n' "$i"; done
+	echo
+} >"$TMP/one.mbox"
+cp "$TMP/one.mbox" "$TMP/plain.mbox"
+while [ "$(stat -c %s "$TMP/plain.mbox")" -lt $((96 << 20)) ]; do
+	cat "$TMP/plain.mbox" "$TMP/plain.mbox" >"$TMP/plain2.mbox" && mv "$TMP/plain2.mbox" "$TMP/plain.mbox"
+done
+cat "$MBOX" "$TMP/plain.mbox" >"$TMP/huge.mbox"
+rm -f "$TMP/plain.mbox" "$TMP/one.mbox"
+/usr/bin/time -o "$TMP/rss" -f %M "$MAILOPS" -o tsv arf list "$TMP/huge.mbox" >"$TMP/huge.out" 2>"$TMP/huge.err"
+expect_eq "huge_mbox_exits_0" 0 "$?"
+expect_eq "huge_mbox_42_reports" 42 "$(($(wc -l <"$TMP/huge.out") - 1))"
+rss=$(tail -1 "$TMP/rss")
+mb=$(($(stat -c %s "$TMP/huge.mbox") >> 20))
+if [ "$rss" -lt $((100 << 10)) ]; then
+	ok "huge_mbox_${mb}_MB_under_100_MB_resident"
+else
+	not_ok "huge_mbox_${mb}_MB_under_100_MB_resident" "max RSS $((rss >> 10)) MB"
+fi
+rm -f "$TMP/huge.mbox"
+
 # ---- the reporters file ----
 printf '# test\nabusedesk@example.com Example FBL\nua:LowerCase Lower Inc\n' >"$TMP/reporters"
 printf '[arf]\nreporters = %s\n' "$TMP/reporters" >"$TMP/arf.conf"
