@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1538,6 +1539,68 @@ static bool maybe_report(const struct fb_message *m, const char *data, size_t le
 	return yes;
 }
 
+/*
+ * One GMime parser a thread, re-aimed at each message: a parser carries
+ * its scan buffers (some 4 KB), and making and freeing one a message cost
+ * more than a small report's parse. The stream reads the message in place
+ * through an array of the thread's own (GByteArray's fields are public),
+ * not through a copy: GMime only reads it, and the stream does not own
+ * it. Both go when the thread ends.
+ */
+struct parse_state {
+	GMimeParser *parser;
+	GByteArray *bytes;
+};
+
+static pthread_key_t parse_key;
+static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
+
+static void parse_state_free(void *arg)
+{
+	struct parse_state *ps = arg;
+
+	g_object_unref(ps->parser); /* and the last stream it read */
+	g_byte_array_unref(ps->bytes);
+	free(ps);
+}
+
+static void parse_key_make(void)
+{
+	pthread_key_create(&parse_key, parse_state_free);
+}
+
+static GMimeMessage *parse_message(const char *data, size_t len)
+{
+	pthread_once(&parse_once, parse_key_make);
+	if (len > G_MAXUINT)
+		return NULL;
+	struct parse_state *ps = pthread_getspecific(parse_key);
+	if (ps == NULL) {
+		ps = xcalloc(1, sizeof(*ps));
+		ps->parser = g_mime_parser_new();
+		ps->bytes = g_byte_array_new();
+		pthread_setspecific(parse_key, ps);
+	}
+	ps->bytes->data = (guint8 *)data;
+	ps->bytes->len = (guint)len;
+	GMimeStream *s = g_mime_stream_mem_new_with_byte_array(ps->bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+	g_mime_parser_init_with_stream(ps->parser, s);
+	g_object_unref(s);
+	return g_mime_parser_construct_message(ps->parser, NULL);
+}
+
+/* After the message is freed: the array forgets the caller's bytes. */
+static void parse_message_done(void)
+{
+	struct parse_state *ps = pthread_getspecific(parse_key);
+
+	if (ps == NULL)
+		return;
+	ps->bytes->data = NULL;
+	ps->bytes->len = 0;
+}
+
 int feedback_parse(const char *data, size_t len, const struct fb_reporters *t, struct fb_message *m)
 {
 	return feedback_parse_opts(data, len, t, FB_WANT_BODY, m);
@@ -1563,12 +1626,9 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 	if (!maybe_report(m, data, len, &h))
 		return 0;
 
-	GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
-	GMimeParser *p = g_mime_parser_new_with_stream(s);
-	GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-	g_object_unref(p);
-	g_object_unref(s);
+	GMimeMessage *msg = parse_message(data, len);
 	if (msg == NULL) {
+		parse_message_done();
 		m->error = xstrdup("not a MIME message");
 		return -1;
 	}
@@ -1585,6 +1645,7 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 			try_exim(m, top, flags);
 	}
 	g_object_unref(msg);
+	parse_message_done();
 	/* The provider: by the reporter's address, else by a report's User-Agent. */
 	const char *ua = m->n > 0 ? fb_get(&m->reports[0], "User-Agent") : NULL;
 	const char *prov = fb_provider(t, m->reporter, NULL);
