@@ -8,6 +8,7 @@
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 MAILOPS=${MAILOPS:-$ROOT/mailops}
+TESTBIN=${TESTBIN:-$ROOT/build/tests}
 MB=${BENCH_ARF_MB:-1024}
 CORPUS=$ROOT/tests/data/arf/corpus
 [ -f "$CORPUS/all.mbox" ] || CORPUS=$ROOT/../shared/corpus/arf
@@ -64,3 +65,13 @@ else
 	echo "   Sisimai: not installed (make deps: libsisimai-perl)"
 fi
 awk -v a="$tm" -v b="$tg" 'BEGIN { r = a / (b ? b : 1); printf "   ratio mailops/grep: %.2f (target within 3x: %s)\n", r, r <= 3 ? "met" : "NOT met" }'
+# The floor of any GMime-based listing: GMime building and freeing the
+# message tree of each report, and nothing else (tests/helpers/gmime_floor.c),
+# on one core, then as if spread perfectly over every core the parsing has.
+if [ -x "$TESTBIN/gmime_floor" ]; then
+	read -r _ nrep _ tf < <("$TESTBIN/gmime_floor" "$D/big.mbox")
+	cores=$(nproc)
+	[ "$cores" -gt 4 ] && cores=4
+	printf '   %-34s %7d ms              (%d reports, one core)\n' "GMime alone: build + free trees" "$tf" "$nrep"
+	awk -v f="$tf" -v c="$cores" -v g="$tg" 'BEGIN { printf "   GMime alone over %d cores: %.0f ms = %.2fx the grep, before a byte is read or a field looked at\n", c, f / c, f / c / (g ? g : 1) }'
+fi
