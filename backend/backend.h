@@ -1219,6 +1219,9 @@ struct loop_child *loop_child_start(struct loop *l, child_main_fn fn, void *fnar
 /* Kills the child and what it started (its process group, SIGKILL) and
  * reaps it: data and end are not called again. */
 void loop_child_kill(struct loop_child *c);
+/* Sends sig to the child's process group (SIGTERM: a polite stop); end is
+ * called as usual when it has gone. */
+void loop_child_signal(struct loop_child *c, int sig);
 /* write() until done; false on error. */
 bool child_write_all(int fd, const void *p, size_t n);
 

@@ -151,6 +151,12 @@ void loop_child_kill(struct loop_child *c)
 	loop_timer_release(c->reaper, free);
 }
 
+void loop_child_signal(struct loop_child *c, int sig)
+{
+	if (c != NULL)
+		kill(-c->pid, sig);
+}
+
 bool child_write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;

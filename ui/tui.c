@@ -11,7 +11,6 @@
  */
 #include <curses.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <signal.h>
@@ -779,22 +778,21 @@ static void redraw_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- the ':' prompt runs a batch command into the pager ---- */
 
 /*
- * A verb from the prompt runs in a child process, with its output and its
- * messages going to unlinked temporary files, so the console keeps
- * answering while it works (a callahead to a hanging server, a listing of
- * a million keys): the verbs run as in batch mode, on loops of their own,
- * never touching the screen. The child's end closes a pipe the loop
- * watches; then the output opens in the pager. Esc or Ctrl-C stop it.
+ * A verb from the prompt runs in a child process (backend/child.c: a
+ * process group of its own), with its output and its messages going to
+ * unlinked temporary files, so the console keeps answering while it works
+ * (a callahead to a hanging server, a listing of a million keys): the verbs
+ * run as in batch mode, on loops of their own, never touching the screen.
+ * When the child ends, the output opens in the pager. Esc or Ctrl-C stop
+ * it (SIGTERM to its group).
  */
 struct job {
-	pid_t pid;
+	struct loop_child *child;
 	FILE *out, *err;
-	struct loop_watch *watch;
-	int fd;
+	struct cli_line *line; /* what the child runs */
 	char text[INPUT_MAX * 4];
-	int64_t started;
 };
-static struct job J = { .pid = -1, .fd = -1 };
+static struct job J;
 
 static char *slurp(FILE *f, size_t *len)
 {
@@ -811,30 +809,53 @@ static char *slurp(FILE *f, size_t *len)
 	return b.len > 0 ? buf_take(&b) : (buf_free(&b), xstrdup(""));
 }
 
-static void job_done(int fd, int what, void *arg)
+/* The child: batch mode on its own loops, never the screen nor the
+ * keyboard; it ends with _exit, leaving the terminal alone. */
+static int job_main(void *arg, int fd)
 {
-	char c;
-	int status = 0;
+	struct config *cfg = T->cfg;
 
-	(void)what;
 	(void)arg;
-	if (read(fd, &c, 1) > 0)
-		return; /* the child writes nothing: only its end matters */
-	loop_watch_del(J.watch);
-	J.watch = NULL;
-	close(J.fd);
-	J.fd = -1;
-	while (waitpid(J.pid, &status, 0) < 0 && errno == EINTR)
-		;
-	J.pid = -1;
+	(void)fd; /* it writes nothing there: its end is what matters */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGWINCH, SIG_IGN);
+	T = NULL;
+	util_set_fatal_hook(NULL);
+	int code = cli_run(J.line, cfg, NULL, J.out, J.err, false);
+	fflush(J.out);
+	fflush(J.err);
+	return code;
+}
+
+static void job_data(void *arg, const char *p, size_t n)
+{
+	(void)arg;
+	(void)p;
+	(void)n;
+}
+
+static void job_files_close(void)
+{
+	if (J.out != NULL)
+		fclose(J.out);
+	if (J.err != NULL)
+		fclose(J.err);
+	J.out = J.err = NULL;
+}
+
+static void job_end(void *arg, int status)
+{
+	(void)arg;
+	J.child = NULL;
 	tui_progress(NULL);
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	int rc = status < 0 ? EXIT_SOFTWARE : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	size_t outlen, errlen;
 	char *out = slurp(J.out, &outlen), *errs = slurp(J.err, &errlen);
-	fclose(J.out);
-	fclose(J.err);
+	job_files_close();
 	size_t first = strcspn(errs, "\n");
-	if (WIFSIGNALED(status)) {
+	if (status >= 0 && WIFSIGNALED(status)) {
 		set_status(true, ":%s stopped", J.text);
 	} else {
 		/* What it said on stderr goes to the status line, and to the
@@ -863,9 +884,9 @@ static void job_done(int fd, int what, void *arg)
 /* Esc or Ctrl-C while a command runs: stop it. */
 static bool job_cancel(void)
 {
-	if (J.pid <= 0)
+	if (J.child == NULL)
 		return false;
-	kill(J.pid, SIGTERM);
+	loop_child_signal(J.child, SIGTERM);
 	return true;
 }
 
@@ -874,7 +895,7 @@ static void run_command(const char *text)
 	char err[512];
 	int argc;
 
-	if (J.pid > 0) {
+	if (J.child != NULL) {
 		set_status(true, ":%s is still running (Esc stops it)", J.text);
 		return;
 	}
@@ -895,63 +916,28 @@ static void run_command(const char *text)
 		cli_words_free(words);
 		return;
 	}
-	int pfd[2] = { -1, -1 };
 	J.out = tmpfile();
 	J.err = tmpfile();
-	if (J.out == NULL || J.err == NULL || pipe2(pfd, O_CLOEXEC) != 0) {
+	J.line = &line;
+	if (J.out == NULL || J.err == NULL) {
 		set_status(true, "cannot run: %s", strerror(errno));
-		goto fail;
+	} else {
+		J.child = loop_child_start(T->loop, job_main, NULL, job_data, job_end, NULL, err, sizeof(err));
+		if (J.child == NULL)
+			set_status(true, "cannot run: %s", err);
 	}
-	fflush(NULL);
-	J.pid = fork();
-	if (J.pid < 0) {
-		set_status(true, "cannot run: %s", strerror(errno));
-		goto fail;
+	J.line = NULL;
+	cli_line_free(&line);
+	cli_words_free(words);
+	if (J.child == NULL) {
+		job_files_close();
+		return;
 	}
-	if (J.pid == 0) {
-		/* The child: batch mode on its own loops, never the screen nor
-		 * the keyboard; it ends with _exit, leaving the terminal alone. */
-		struct config *cfg = T->cfg;
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGWINCH, SIG_IGN);
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, 0);
-		close(pfd[0]);
-		T = NULL;
-		util_set_fatal_hook(NULL);
-		int code = cli_run(&line, cfg, NULL, J.out, J.err, false);
-		fflush(J.out);
-		fflush(J.err);
-		_exit(code);
-	}
-	close(pfd[1]);
-	J.fd = pfd[0];
-	J.watch = loop_watch_add(T->loop, J.fd, LOOP_READ, job_done, NULL);
-	J.started = util_now_ms();
 	snprintf(J.text, sizeof(J.text), "%s", text);
 	char msg[sizeof(J.text) + 40];
 	snprintf(msg, sizeof(msg), "running :%s ... (Esc stops it)", text);
 	tui_progress(msg);
-	cli_line_free(&line);
-	cli_words_free(words);
 	tui_dirty();
-	return;
-fail:
-	if (pfd[0] >= 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-	}
-	if (J.out != NULL)
-		fclose(J.out);
-	if (J.err != NULL)
-		fclose(J.err);
-	J.out = J.err = NULL;
-	J.pid = -1;
-	cli_line_free(&line);
-	cli_words_free(words);
 }
 
 /* ---- prompts ---- */
@@ -1473,17 +1459,11 @@ int tui_main(struct config *cfg, bool no_color)
 	if (!tui.quit)
 		loop_run(tui.loop);
 
-	if (J.pid > 0) {
+	if (J.child != NULL) {
 		/* A ':' command still running goes with the console. */
-		kill(J.pid, SIGTERM);
-		while (waitpid(J.pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		J.pid = -1;
-		loop_watch_del(J.watch);
-		J.watch = NULL;
-		close(J.fd);
-		fclose(J.out);
-		fclose(J.err);
+		loop_child_kill(J.child);
+		J.child = NULL;
+		job_files_close();
 	}
 	while (tui.noverlays > 0)
 		overlay_pop();

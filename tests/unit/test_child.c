@@ -3,7 +3,8 @@
  * read through the loop) and backend/route.c (callahead routes, host:port):
  * what a child writes arrives in order, its exit status comes back, a
  * child that hangs is killed without a callback, a big output is not cut,
- * a timer owning its argument gives it back when the loop is freed;
+ * a signal reaches the child and its end follows, a timer owning its
+ * argument gives it back when the loop is freed;
  * routes match exactly, then by ".parent", and mailertable's mailer prefix
  * is dropped.
  */
@@ -132,6 +133,28 @@ static void test_child_killed_calls_nothing(void **state)
 	loop_free(l);
 }
 
+/* A polite stop: the group gets the signal, and the end comes as usual. */
+static void test_child_signal_then_end(void **state)
+{
+	(void)state;
+	char err[256];
+	struct loop *l = loop_new(err, sizeof(err));
+	struct got g = { .status = -2 };
+	buf_init(&g.out);
+	struct loop_child *c = loop_child_start(l, hangs, NULL, got_data, got_end, &g, err, sizeof(err));
+	assert_non_null(c);
+	int64_t t0 = util_now_ms();
+	while (g.out.len == 0 && util_now_ms() - t0 < 10000)
+		loop_once(l, true);
+	loop_child_signal(c, SIGTERM);
+	run_until(l, &g, 1);
+	assert_int_equal(g.ends, 1);
+	assert_true(WIFSIGNALED(g.status));
+	assert_int_equal(WTERMSIG(g.status), SIGTERM);
+	buf_free(&g.out);
+	loop_free(l);
+}
+
 static int released;
 
 static void count_release(void *arg)
@@ -220,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_child_output_and_status_come_back),
 		cmocka_unit_test(test_child_big_output_is_whole),
 		cmocka_unit_test(test_child_killed_calls_nothing),
+		cmocka_unit_test(test_child_signal_then_end),
 		cmocka_unit_test(test_timer_release_when_loop_goes_first),
 		cmocka_unit_test(test_routes_exact_then_parent),
 		cmocka_unit_test(test_hostport_forms),
