@@ -48,15 +48,19 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-size_t alias_split(const char *v, size_t len, char ***targets)
+/*
+ * The next target of a value from *pos: targets are separated by commas
+ * or newlines outside quotes and angle brackets, a backslash escapes the
+ * next byte, and spaces around a target are not part of it. Sets [*start,
+ * *end) and returns true, or false at the end. No allocation: the reverse
+ * index splits every value of a million-entry map.
+ */
+static bool split_next(const char *v, size_t len, size_t *pos, size_t *start, size_t *end)
 {
-	size_t n = 0, cap = 4, i = 0;
-	char **t = xcalloc(cap, sizeof(char *));
-
-	while (i < len) {
+	while (*pos < len) {
 		bool quoted = false;
 		int angle = 0;
-		size_t start = i;
+		size_t i = *pos, a = i;
 
 		for (; i < len; i++) {
 			if (v[i] == '\\' && i + 1 < len)
@@ -70,19 +74,32 @@ size_t alias_split(const char *v, size_t len, char ***targets)
 			else if (!quoted && angle == 0 && (v[i] == ',' || v[i] == '\n'))
 				break;
 		}
-		size_t a = start, b = i;
+		size_t b = i;
+		*pos = i + 1;
 		while (a < b && is_space(v[a]))
 			a++;
 		while (b > a && is_space(v[b - 1]))
 			b--;
 		if (b > a) {
-			if (n == cap) {
-				cap *= 2;
-				t = xrealloc(t, cap * sizeof(char *));
-			}
-			t[n++] = xstrndup(v + a, b - a);
+			*start = a;
+			*end = b;
+			return true;
 		}
-		i++;
+	}
+	return false;
+}
+
+size_t alias_split(const char *v, size_t len, char ***targets)
+{
+	size_t n = 0, cap = 4, pos = 0, a, b;
+	char **t = xcalloc(cap, sizeof(char *));
+
+	while (split_next(v, len, &pos, &a, &b)) {
+		if (n == cap) {
+			cap *= 2;
+			t = xrealloc(t, cap * sizeof(char *));
+		}
+		t[n++] = xstrndup(v + a, b - a);
 	}
 	*targets = t;
 	return n;
@@ -497,45 +514,6 @@ void alias_tree_free(struct alias_tree *t)
 }
 
 /* ---- reverse look-up ---- */
-
-/*
- * The next target of a value from *pos (the same rules as alias_split):
- * sets [*start, *end) and returns true, or false at the end. No allocation:
- * the reverse index splits every value of a million-entry map.
- */
-static bool split_next(const char *v, size_t len, size_t *pos, size_t *start, size_t *end)
-{
-	while (*pos < len) {
-		bool quoted = false;
-		int angle = 0;
-		size_t i = *pos, a = i;
-
-		for (; i < len; i++) {
-			if (v[i] == '\\' && i + 1 < len)
-				i++;
-			else if (v[i] == '"')
-				quoted = !quoted;
-			else if (!quoted && v[i] == '<')
-				angle++;
-			else if (!quoted && v[i] == '>' && angle > 0)
-				angle--;
-			else if (!quoted && angle == 0 && (v[i] == ',' || v[i] == '\n'))
-				break;
-		}
-		size_t b = i;
-		*pos = i + 1;
-		while (a < b && is_space(v[a]))
-			a++;
-		while (b > a && is_space(v[b - 1]))
-			b--;
-		if (b > a) {
-			*start = a;
-			*end = b;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* The form a target is matched in, into out: local names and addresses
  * lower-cased, local domains dropped, quotes, brackets and a leading
