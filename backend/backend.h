@@ -1021,7 +1021,8 @@ struct digits_mantissa {
 	size_t n;
 	double mean, var;          /* expected 0.5 and 1/12 */
 	double arc_x, arc_y, arc_l2, arc_p; /* mantissa arc test (Alexander 2009) */
-	double df, df_z;           /* distortion factor, percent, and its Z */
+	size_t df_n;               /* values >= 10: the distortion factor's N */
+	double df, df_z;           /* distortion factor, percent, and its Z (0 when df_n is 0) */
 };
 void digits_mantissa(struct digits *d, struct digits_mantissa *m);
 
@@ -1030,6 +1031,10 @@ int digits_test_parse(const char *s); /* -1 when unknown */
 const char *digits_conformity(enum digit_test t, double mad);
 /* Z and flag of one bin (count of n, expected proportion ep). */
 void digits_bin_z(double count, double n, double ep, double *z, bool *flagged);
+/* The band around ep in which a bin of n values is not flagged:
+ * ep -+ (1.96 sqrt(ep (1 - ep) / n) + 1/(2n)), the continuity correction
+ * included as in digits_bin_z (charts draw it). */
+void digits_band(double ep, double n, double *lo, double *hi);
 /* Regularized upper incomplete gamma Q(a, x); chi-square upper tail; its inverse. */
 double digits_gammq(double a, double x);
 double digits_chi2_p(double chi2, int df);

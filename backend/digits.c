@@ -18,13 +18,13 @@
 struct digits {
 	bool keep;
 	double min;
-	size_t n, n10, n100;        /* values used; of them >= 10; >= 100 */
+	size_t n, n10, n100, n1000; /* values used; of them >= 10; >= 100; >= 1000 */
 	size_t f1[10], sd[10], f2[100], f3[1000], l2[100];
 	long double sum[100];       /* summation test: values per F2 bin */
 	long double total10;        /* sum of the values >= 10 */
 	long double msum, msum2;    /* mantissa: sum, sum of squares */
 	long double arc_x, arc_y;   /* mantissa arc: sum of cos, sin 2 pi m */
-	long double collapsed;      /* distortion factor: sum of 10^(1+m) */
+	long double collapsed;      /* distortion factor: sum of 10^(1+m), values >= 10 */
 	double *v;                  /* the values, when kept */
 	size_t nv, cap;
 	size_t *small, nsmall;      /* tallies of integers below SMALL_MAX, not yet folded in */
@@ -156,18 +156,23 @@ static void add_parsed(struct digits *d, const struct dec *x, long double m, dou
 	double ang = 2 * M_PI * (double)lg;
 	d->arc_x += cos(ang) * t;
 	d->arc_y += sin(ang) * t;
-	d->collapsed += m * 10 * t; /* 10^(1 + lg) */
 	if (x->exp10 >= 1) {
 		d->n10 += times;
+		d->collapsed += m * 10 * t; /* 10^(1 + lg) */
 		d->sd[b] += times;
 		d->f2[a * 10 + b] += times;
-		d->l2[x->last2] += times;
 		d->sum[a * 10 + b] += val * t;
 		d->total10 += val * t;
 	}
 	if (x->exp10 >= 2) {
 		d->n100 += times;
 		d->f3[a * 100 + b * 10 + c] += times;
+	}
+	/* Below 1000 the last two digits are (or overlap) the first ones,
+	 * which follow Benford, not the uniform law the test expects. */
+	if (x->exp10 >= 3) {
+		d->n1000 += times;
+		d->l2[x->last2] += times;
 	}
 	if (d->keep) {
 		if (d->nv + times > d->cap) {
@@ -382,6 +387,14 @@ void digits_bin_z(double count, double n, double ep, double *z, bool *flagged)
 	*flagged = *z > 1.96;
 }
 
+void digits_band(double ep, double n, double *lo, double *hi)
+{
+	double w = n > 0 ? 1.96 * sqrt(ep * (1 - ep) / n) + 1 / (2 * n) : 0;
+
+	*lo = ep - w;
+	*hi = ep + w;
+}
+
 static void fill_bins(struct digit_result *r, enum digit_test t, const size_t *counts, int first, int nb, size_t n)
 {
 	double cum_a = 0, cum_e = 0;
@@ -477,7 +490,7 @@ int digits_result(struct digits *d, enum digit_test t, struct digit_result *r)
 		fill_bins(r, t, d->f3, 100, 900, d->n100);
 		return 0;
 	case DT_L2:
-		fill_bins(r, t, d->l2, 0, 100, d->n10);
+		fill_bins(r, t, d->l2, 0, 100, d->n1000);
 		return 0;
 	case DT_SUMMATION: {
 		r->n = d->n10;
@@ -584,9 +597,14 @@ void digits_mantissa(struct digits *d, struct digits_mantissa *m)
 	m->arc_y = (double)(d->arc_y / n);
 	m->arc_l2 = m->arc_x * m->arc_x + m->arc_y * m->arc_y;
 	m->arc_p = exp(-m->arc_l2 * (double)d->n);
-	/* Distortion factor (Nigrini 1996): values collapsed to [10, 100). */
-	double am = (double)(d->collapsed / n);
-	double em = 90.0 / ((double)d->n * (pow(10.0, 1.0 / (double)d->n) - 1));
+	/* Distortion factor (Nigrini 1996): the values >= 10 collapsed to
+	 * [10, 100); a value below 10 has one of nine mantissas only. */
+	m->df_n = d->n10;
+	if (d->n10 == 0)
+		return;
+	double n10 = (double)d->n10;
+	double am = (double)(d->collapsed / (long double)d->n10);
+	double em = 90.0 / (n10 * (pow(10.0, 1.0 / n10) - 1));
 	m->df = (am - em) / em * 100;
-	m->df_z = m->df / (63.825 / sqrt((double)d->n));
+	m->df_z = m->df / (63.825 / sqrt(n10));
 }

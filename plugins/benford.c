@@ -354,6 +354,9 @@ static void mantissa_rows(struct ctx *ctx, const struct digits_mantissa *m)
 	stat_row(ctx, "mantissa", "variance", 'r', 0, m->var, NULL);
 	stat_row(ctx, "mantissa", "arc_l2", 'r', 0, m->arc_l2, NULL);
 	stat_row(ctx, "mantissa", "arc_p", 'r', 0, m->arc_p, NULL);
+	stat_row(ctx, "mantissa", "distortion_n", 'n', (long long)m->df_n, 0, NULL);
+	if (m->df_n == 0)
+		return;
 	stat_row(ctx, "mantissa", "distortion_pct", 'r', 0, m->df, NULL);
 	stat_row(ctx, "mantissa", "distortion_z", 'r', 0, m->df_z, NULL);
 }
@@ -509,8 +512,12 @@ static void text_input(struct ctx *ctx, const struct scan *s, const struct digit
 	out_line(ctx, b.data, b.len);
 	if (mantissa && m->n > 0) {
 		buf_reset(&b);
-		buf_addf(&b, "mantissa mean %.4f (0.5), variance %.4f (0.0833); arc test L2 %.6f, p %.4g; distortion factor %+.2f%% (z %.2f)",
-			 m->mean, m->var, m->arc_l2, m->arc_p, m->df, m->df_z);
+		buf_addf(&b, "mantissa mean %.4f (0.5), variance %.4f (0.0833); arc test L2 %.6f, p %.4g; ", m->mean, m->var,
+			 m->arc_l2, m->arc_p);
+		if (m->df_n > 0)
+			buf_addf(&b, "distortion factor %+.2f%% (z %.2f, %zu values >= 10)", m->df, m->df_z, m->df_n);
+		else
+			buf_adds(&b, "distortion factor: no value >= 10");
 		out_line(ctx, b.data, b.len);
 	}
 	out_line(ctx, "", 0);
@@ -535,7 +542,7 @@ static void svg_text(FILE *f, const char *s)
 
 /* The chart as a standalone SVG: one panel per test (all of them with
  * --test all), each with axes, one bar per bin (observed), the expected
- * curve, and the expected +- 1.96 sigma bounds. */
+ * curve, and the band outside which a bin is flagged (digits_band). */
 enum { SVG_W = 900, SVG_H = 420 };
 
 static void svg_panel(FILE *f, const struct digit_result *r, const char *metric, int panel)
@@ -546,7 +553,8 @@ static void svg_panel(FILE *f, const struct digit_result *r, const char *metric,
 	size_t nb = r->nbins;
 	for (size_t i = 0; i < nb; i++) {
 		const struct digit_bin *b = &r->bins[i];
-		double hi = b->ep + 1.96 * sqrt(r->n ? b->ep * (1 - b->ep) / (double)r->n : 0);
+		double lo, hi;
+		digits_band(b->ep, (double)r->n, &lo, &hi);
 		max = b->ap > max ? b->ap : max;
 		max = hi > max ? hi : max;
 	}
@@ -594,8 +602,9 @@ static void svg_panel(FILE *f, const struct digit_result *r, const char *metric,
 				k == 0 ? "black" : "#888", k == 0 ? "2" : "1", k == 0 ? "" : " stroke-dasharray=\"4 3\"");
 			for (size_t i = 0; i < nb; i++) {
 				const struct digit_bin *b = &r->bins[i];
-				double sd = r->n ? sqrt(b->ep * (1 - b->ep) / (double)r->n) : 0;
-				double v = k == 0 ? b->ep : k == 1 ? b->ep + 1.96 * sd : b->ep - 1.96 * sd;
+				double lo, hi;
+				digits_band(b->ep, (double)r->n, &lo, &hi);
+				double v = k == 0 ? b->ep : k == 1 ? hi : lo;
 				if (v < 0)
 					v = 0;
 				fprintf(f, "%s%.2f,%.2f", i ? " " : "", L + bw * ((double)i + 0.5), T + ph - ph * v / max);
@@ -1152,7 +1161,8 @@ static const char *bview_header(void *state)
 }
 
 /* The histogram for ui/chart.c: the page's bins, observed against
- * expected with the 1.96-sigma band, and the statistics beside them. */
+ * expected with the band outside which a bin is flagged, and the
+ * statistics beside them. */
 static bool bview_chart(void *state, struct chart *c)
 {
 	struct bview *v = state;
@@ -1165,12 +1175,13 @@ static bool bview_chart(void *state, struct chart *c)
 	for (size_t i = 0; i < n; i++) {
 		const struct digit_bin *b = shown_bin(v, i);
 		struct chart_bin *cb = &v->cbins[i];
-		double sd = v->r.n ? sqrt(b->ep * (1 - b->ep) / (double)v->r.n) : 0;
+		double lo, hi;
+		digits_band(b->ep, (double)v->r.n, &lo, &hi);
 		cb->label = b->label;
 		cb->observed = b->ap;
 		cb->expected = v->r.test == DT_DUP ? -1 : b->ep;
-		cb->lo = b->ep - 1.96 * sd;
-		cb->hi = v->r.test == DT_DUP || v->r.test == DT_SUMMATION ? cb->lo : b->ep + 1.96 * sd;
+		cb->lo = lo;
+		cb->hi = v->r.test == DT_DUP || v->r.test == DT_SUMMATION ? cb->lo : hi;
 		cb->flagged = b->flagged;
 		if (v->r.test == DT_DUP)
 			snprintf(v->cinfo[i], sizeof(v->cinfo[i]), "value %s: %.0f times (%.4f of %zu)", b->label, b->count,
@@ -1285,7 +1296,7 @@ static bool in_bin(int t, const struct digit_bin *b, uint64_t v)
 	case DT_F2:
 	case DT_SUMMATION: return n >= 2 && (s[0] - '0') * 10 + s[1] - '0' == bin;
 	case DT_F3: return n >= 3 && (s[0] - '0') * 100 + (s[1] - '0') * 10 + s[2] - '0' == bin;
-	case DT_L2: return n >= 2 && (s[n - 2] - '0') * 10 + s[n - 1] - '0' == bin;
+	case DT_L2: return n >= 4 && (s[n - 2] - '0') * 10 + s[n - 1] - '0' == bin;
 	case DT_DUP: return (double)v == b->value;
 	default: return false;
 	}

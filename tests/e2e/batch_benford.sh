@@ -136,6 +136,18 @@ expect_eq "stdin_values" "1 1,3 1,7 1" \
 expect_eq "stdin_not_a_number_counted" "1" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="skipped_not_a_number" {print $4}')"
 run bash -c "printf '5\n50\n500\n' | '$MAILOPS' -o tsv benford --min 10 -"
 expect_eq "min_drops_small_values" "1" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="skipped_below_min" {print $4}')"
+# L2 takes values of four digits or more (below, the last two digits are
+# the first ones); the distortion factor the values >= 10 (5 left out).
+run bash -c "printf '5\n45\n123\n1234\n99999\n' | '$MAILOPS' -o tsv benford --test l2 -"
+expect_eq "l2_n_values_from_1000" "2" "$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="l2" && $11=="n" {print $4}')"
+expect_eq "l2_bins_of_1234_and_99999" "34 1,99 1" \
+	"$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="l2" && $2=="bin" && $4>0 {printf "%s%s %s", s, $3, $4; s=","}')"
+expect_eq "distortion_n_values_from_10" "4" "$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="mantissa" && $11=="distortion_n" {print $4}')"
+run bash -c "printf '5\n10\n20\n50\n' | '$MAILOPS' -o tsv benford -"
+expect_eq "distortion_pct_of_10_20_50" "2.6164" \
+	"$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="mantissa" && $11=="distortion_pct" {printf "%.4f", $12}')"
+run bash -c "printf '3\n7\n' | '$MAILOPS' benford -"
+expect_match "no_distortion_factor_below_10" 'distortion factor: no value >= 10' "$OUT"
 
 # Exit codes
 run bash -c "printf 'abc\nxyz\n' | '$MAILOPS' benford -"

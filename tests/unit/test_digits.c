@@ -170,7 +170,7 @@ static void test_other_tests_use_their_own_n(void **st)
 	assert_int_equal(r.nbins, 900);
 	digits_result_free(&r);
 	assert_int_equal(digits_result(d, DT_L2, &r), 0);
-	assert_int_equal(r.n, 494);
+	assert_int_equal(r.n, 484); /* F17 = 1597 is the first with four digits */
 	assert_string_equal(r.bins[5].label, "05");
 	assert_float_equal(r.bins[5].ep, 0.01, 1e-12);
 	digits_result_free(&r);
@@ -241,11 +241,14 @@ static void test_values_refused_with_reasons(void **st)
 	/* decimals: digits are the significant ones */
 	d = digits_new(false);
 	assert_int_equal(digits_add_dec(d, "0.0456", 6), DIGITS_OK);
-	assert_int_equal(digits_add_dec(d, "123.5", 5), DIGITS_OK);
+	assert_int_equal(digits_add_dec(d, "1123.5", 6), DIGITS_OK);
+	/* below 1000: not in L2 (its last two digits are its first ones) */
+	assert_int_equal(digits_add_dec(d, "45", 2), DIGITS_OK);
+	assert_int_equal(digits_add_dec(d, "123", 3), DIGITS_OK);
 	struct digit_result r;
 	digits_result(d, DT_F1, &r);
-	assert_int_equal((int)r.bins[3].count, 1);
-	assert_int_equal((int)r.bins[0].count, 1);
+	assert_int_equal((int)r.bins[3].count, 2); /* 0.0456 and 45 */
+	assert_int_equal((int)r.bins[0].count, 2); /* 1123.5 and 123 */
 	digits_result_free(&r);
 	digits_result(d, DT_L2, &r);
 	assert_int_equal(r.n, 1);
@@ -309,9 +312,58 @@ static void test_mantissa_of_geometric_sequence(void **st)
 	assert_float_equal(m.arc_l2, 1, 1e-9);
 	assert_true(m.arc_p < 1e-40);
 	/* distortion factor: 30 collapsed against EM ~ 39.09 */
+	assert_int_equal(m.df_n, 100);
 	assert_float_equal(m.df, (30 - 90.0 / (100 * (pow(10, 0.01) - 1))) / (90.0 / (100 * (pow(10, 0.01) - 1))) * 100,
 			   1e-6);
 	digits_free(d);
+}
+
+/* The distortion factor takes the values >= 10 only: 5 is left out
+ * (reference values computed independently). */
+static void test_distortion_factor_values_from_ten(void **st)
+{
+	(void)st;
+	struct digits *d = digits_new(false);
+	struct digits_mantissa m;
+
+	digits_add_u64(d, 5);
+	digits_add_u64(d, 10);
+	digits_add_u64(d, 20);
+	digits_add_u64(d, 50);
+	digits_mantissa(d, &m);
+	assert_int_equal(m.n, 4);
+	assert_int_equal(m.df_n, 3);
+	assert_float_equal(m.df, 2.6164168917, 1e-8); /* AM 26.6667, EM 25.98675 */
+	assert_float_equal(m.df_z, 0.0710030081, 1e-8);
+	digits_free(d);
+	/* nothing >= 10: no distortion factor at all */
+	d = digits_new(false);
+	digits_add_u64(d, 3);
+	digits_mantissa(d, &m);
+	assert_int_equal(m.df_n, 0);
+	assert_float_equal(m.df, 0, 0);
+	digits_free(d);
+}
+
+/* The chart's band is where digits_bin_z does not flag a bin. */
+static void test_band_matches_the_flag(void **st)
+{
+	(void)st;
+	double lo, hi, z;
+	bool flagged;
+	double ep = log10(2), n = 500;
+
+	digits_band(ep, n, &lo, &hi);
+	assert_float_equal(lo, 0.2598226666, 1e-9);
+	assert_float_equal(hi, 0.3422373248, 1e-9);
+	digits_bin_z((hi + 0.001) * n, n, ep, &z, &flagged);
+	assert_true(flagged);
+	digits_bin_z((hi - 0.001) * n, n, ep, &z, &flagged);
+	assert_false(flagged);
+	digits_bin_z((lo - 0.001) * n, n, ep, &z, &flagged);
+	assert_true(flagged);
+	digits_bin_z((lo + 0.001) * n, n, ep, &z, &flagged);
+	assert_false(flagged);
 }
 
 static size_t subject_len(const char *raw)
@@ -365,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_incomplete_gamma_known_values),
 		cmocka_unit_test(test_conformity_bounds_inclusive),
 		cmocka_unit_test(test_mantissa_of_geometric_sequence),
+		cmocka_unit_test(test_distortion_factor_values_from_ten),
+		cmocka_unit_test(test_band_matches_the_flag),
 		cmocka_unit_test(test_rfc2047_subject_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
