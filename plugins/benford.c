@@ -23,8 +23,9 @@
 
 /* ---- what is read ---- */
 
-enum metric { M_DEFAULT = -1, M_SUBJECT, M_BODY, M_SIZE, M_NRCPTS, M_COUNT };
-static const char *const metric_names[] = { "subject-length", "body-size", "size", "nrcpts" };
+/* M_NUMBER: what standard input alone gives (not an option, not cycled) */
+enum metric { M_DEFAULT = -1, M_SUBJECT, M_BODY, M_SIZE, M_NRCPTS, M_COUNT, M_NUMBER = M_COUNT };
+static const char *const metric_names[] = { "subject-length", "body-size", "size", "nrcpts", "number" };
 
 enum reason {
 	R_NO_SUBJECT, R_EMPTY_SUBJECT, R_UNREADABLE, R_NO_FIELD, R_DUP_QID, R_NAN, R_ZERO, R_NEGATIVE, R_BELOW_MIN,
@@ -688,7 +689,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		for (int i = 0; i < argc && first == NULL; i++)
 			if (strcmp(argv[i], "-") != 0)
 				first = argv[i];
-		o.metric = first == NULL || looks_like_mailbox(first) ? M_SUBJECT : M_SIZE;
+		o.metric = first == NULL ? M_NUMBER : looks_like_mailbox(first) ? M_SUBJECT : M_SIZE;
 	}
 	struct scan s;
 	char err[1024] = "";

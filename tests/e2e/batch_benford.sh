@@ -133,6 +133,7 @@ run bash -c "printf '12\n345\n\nabc\n0.75\n' | '$MAILOPS' -o tsv benford -"
 expect_eq "stdin_exits_0" 0 "$RC"
 expect_eq "stdin_values" "1 1,3 1,7 1" \
 	"$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="f1" && $2=="bin" && $4>0 {printf "%s%s %s", s, $3, $4; s=","}')"
+expect_eq "stdin_metric_is_number" "number" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="metric" {print $13}')"
 expect_eq "stdin_not_a_number_counted" "1" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="skipped_not_a_number" {print $4}')"
 run bash -c "printf '5\n50\n500\n' | '$MAILOPS' -o tsv benford --min 10 -"
 expect_eq "min_drops_small_values" "1" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="skipped_below_min" {print $4}')"
