@@ -57,6 +57,22 @@ void pager_init(struct pager *p, const char *title, const char *text, size_t len
 	}
 }
 
+void pager_set_text(struct pager *p, const char *text, size_t len)
+{
+	struct pager old = *p;
+
+	pager_init(p, "", text, len);
+	free(p->title);
+	p->title = old.title;
+	p->search = old.search;
+	p->left = old.left;
+	/* where the reader was, unless the text got shorter than that */
+	p->top = old.top < p->nlines ? old.top : p->nlines > 0 ? p->nlines - 1 : 0;
+	for (size_t i = 0; i < old.nlines; i++)
+		free(old.lines[i]);
+	free(old.lines);
+}
+
 void pager_free(struct pager *p)
 {
 	for (size_t i = 0; i < p->nlines; i++)

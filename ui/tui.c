@@ -48,6 +48,13 @@ struct overlay {
 	const struct view *view; /* a list overlay: the help */
 	void *state;
 	struct list list;
+	/* A pager showing a row's detail follows the row: when its list
+	 * changes, the detail is asked again and the pager takes the new
+	 * text (a running callahead's dialogue as it goes). */
+	const struct view *src_view;
+	void *src_state;
+	size_t src_row;
+	char *src_text;
 };
 
 enum prompt_kind { PROMPT_NONE, PROMPT_CMD, PROMPT_FILTER, PROMPT_SEARCH, PROMPT_CONFIRM, PROMPT_ASK };
@@ -284,12 +291,39 @@ static void overlay_pop(void)
 		return;
 	if (o->is_pager) {
 		pager_free(&o->pager);
+		free(o->src_text);
 	} else {
+		/* a pager that follows one of its rows stops following */
+		for (int i = 0; i < T->noverlays; i++)
+			if (T->overlays[i].src_state == o->state)
+				T->overlays[i].src_view = NULL;
 		list_free(&o->list);
 		o->view->close(o->state);
 	}
 	T->noverlays--;
 	tui_dirty();
+}
+
+/* The list of (view, state) changed: the details open on its rows again. */
+static void details_follow(const struct view *view, void *state)
+{
+	for (int i = 0; i < T->noverlays; i++) {
+		struct overlay *o = &T->overlays[i];
+		if (!o->is_pager || o->src_view != view || o->src_state != state)
+			continue;
+		if (o->src_row >= view->row_count(state)) {
+			o->src_view = NULL; /* the row is gone: the pager keeps its text */
+			continue;
+		}
+		char *text = view->detail(state, o->src_row);
+		if (text == NULL || strcmp(text, o->src_text) == 0) {
+			free(text);
+			continue;
+		}
+		pager_set_text(&o->pager, text, strlen(text));
+		free(o->src_text);
+		o->src_text = text;
+	}
 }
 
 void tui_pager(const char *title, const char *text, size_t len)
@@ -764,13 +798,17 @@ static void redraw_cb(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < T->ntabs; i++) {
 		struct tab *t = &T->tabs[i];
 		if (t->opened && t->open_rc == 0 && t->plugin->view != NULL && t->plugin->view->poll != NULL &&
-		    t->plugin->view->poll(t->state))
+		    t->plugin->view->poll(t->state)) {
 			list_refresh(&t->list);
+			details_follow(t->plugin->view, t->state);
+		}
 	}
 	for (int i = 0; i < T->noverlays; i++) {
 		struct overlay *o = &T->overlays[i];
-		if (!o->is_pager && o->view->poll != NULL && o->view->poll(o->state))
+		if (!o->is_pager && o->view->poll != NULL && o->view->poll(o->state)) {
 			list_refresh(&o->list);
+			details_follow(o->view, o->state);
+		}
 	}
 	draw();
 }
@@ -1202,10 +1240,22 @@ static void list_key(struct list *l, enum action a, int key, bool fkey)
 			if (depth == T->noverlays && (r & VIEW_DIRTY))
 				list_refresh(l);
 		} else if (l->shown > 0 && l->view->detail != NULL) {
-			char *text = l->view->detail(l->state, list_row(l, l->cursor));
+			size_t row = list_row(l, l->cursor);
+			const struct view *view = l->view;
+			void *state = l->state;
+			char *text = view->detail(state, row);
 			if (text != NULL) {
+				int depth = T->noverlays;
 				tui_pager("details", text, strlen(text));
-				free(text);
+				struct overlay *o = top_overlay();
+				if (T->noverlays == depth + 1 && view->poll != NULL) {
+					o->src_view = view;
+					o->src_state = state;
+					o->src_row = row;
+					o->src_text = text;
+				} else {
+					free(text); /* nothing to follow (or the list made room for it) */
+				}
 			}
 		}
 		break;

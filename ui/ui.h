@@ -221,6 +221,9 @@ struct pager {
 };
 
 void pager_init(struct pager *p, const char *title, const char *text, size_t len);
+/* New text, the title, scroll position and search kept (a detail that
+ * follows its row). */
+void pager_set_text(struct pager *p, const char *text, size_t len);
 void pager_free(struct pager *p);
 void pager_scroll(struct pager *p, long delta, int height);
 bool pager_find(struct pager *p, const char *pattern, int dir, int height);

@@ -2,7 +2,8 @@
 # The Callahead tab in tmux: addresses typed (several at once) are checked
 # on the console's loop against scripted SMTP peers and a real memcached;
 # rows show their answers, a hanging server holds only its own row while
-# the keys still answer, Enter shows the steps and the SMTP dialogue, c
+# the keys still answer, Enter shows the steps and the SMTP dialogue (and
+# follows a running check to its end), c
 # checks again past the cache, x deletes the cache entry after a question.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../console.sh"
@@ -87,6 +88,18 @@ keys :
 keys_literal "callahead -o tsv x@fault.test"
 keys Enter
 expect_screen "prompt_command_output_in_pager" '^address +state +code +dsn +server' 8
+keys q
+# The detail of a running check follows it: opened while the server
+# hangs, it shows the end when it comes, without a key pressed.
+keys a
+keys_literal "c@hang.test"
+keys Enter Escape
+expect_screen "running_row_listed" '^c@hang\.test +smtp\.\.\.' 3
+keys g Enter
+expect_screen "detail_of_running_check" '^state: +running \(smtp' 3
+expect_screen "detail_shows_dialogue_so_far" '-> RCPT TO:<c@hang\.test>' 3
+expect_screen "detail_follows_to_the_end" '^state: +tempfail' 8
+expect_screen "detail_shows_why" 'no reply to RCPT TO in 4' 2
 keys q
 keys q
 expect_screen "quits" '^EXIT=0$' 5
