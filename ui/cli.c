@@ -667,6 +667,7 @@ void out_line(struct ctx *ctx, const char *text, size_t len)
 {
 	struct buf b;
 
+	writer_flush(ctx);
 	buf_init(&b);
 	sanitize_buf(&b, text, len, SAN_TEXT);
 	buf_addc(&b, '\n');
@@ -676,6 +677,7 @@ void out_line(struct ctx *ctx, const char *text, size_t len)
 
 void out_raw(struct ctx *ctx, const void *bytes, size_t len)
 {
+	writer_flush(ctx);
 	fwrite(bytes, 1, len, ctx->out);
 }
 

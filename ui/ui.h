@@ -92,6 +92,9 @@ struct ctx {
 /* Writers (used by cli.c and tested on their own). */
 void writer_begin(struct ctx *ctx, const struct column *cols, int ncols);
 void writer_row(struct ctx *ctx, const struct cell *cells);
+/* Text: the rows held for their widths go out now (a verb's own line
+ * follows the row it belongs to); the rest stream at those widths. */
+void writer_flush(struct ctx *ctx);
 void writer_end(struct ctx *ctx);
 /* Display width of UTF-8 text (wcwidth; invalid bytes count 1). */
 size_t ui_width(const char *s, size_t len);

@@ -298,6 +298,12 @@ void writer_row(struct ctx *ctx, const struct cell *cells)
 	buf_free(&line);
 }
 
+void writer_flush(struct ctx *ctx)
+{
+	if (ctx->cols != NULL && ctx->format == FORMAT_TEXT && ctx->held > 0 && ctx->rows > 0)
+		text_release(ctx);
+}
+
 void writer_end(struct ctx *ctx)
 {
 	if (ctx->cols == NULL)

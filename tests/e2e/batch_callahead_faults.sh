@@ -125,6 +125,11 @@ peer_stop
 probe "ehlo_502_then_helo" ehlo502 valid 3000 --no-cache --transcript h@fault.test
 expect_match "helo_sent_after_502" ' C: HELO probe\.mailops\.test' "$(cat "$PEER_LOG")"
 expect_match "transcript_column" '<- 502 5\.5\.1 EHLO not supported\\n.*-> HELO probe\.mailops\.test' "$(field transcript h@fault.test)"
+# In text form the dialogue follows its row: header, row, then the lines.
+run "$MAILOPS" -c "$TMP/ehlo_502_then_helo.conf" callahead --no-cache --transcript h@fault.test
+expect_match "text_transcript_header_first" '^ADDRESS +STATE' "$(printf '%s\n' "$OUT" | sed -n 1p)"
+expect_match "text_transcript_row_second" '^h@fault\.test +valid' "$(printf '%s\n' "$OUT" | sed -n 2p)"
+expect_match "text_transcript_dialogue_after_row" '<- 502 5\.5\.1 EHLO not supported' "$(printf '%s\n' "$OUT" | sed -n '3,$p')"
 peer_stop
 probe "accept_all_detected" accept-all accept-all 3000 --accept-all-probe a@fault.test
 expect_match "accept_all_probe_sent_random" ' C: RCPT TO:<nx-[0-9a-f]+@fault\.test>' "$(cat "$PEER_LOG")"
