@@ -435,7 +435,14 @@ static int scan_run(struct scan *s, int argc, char **argv)
 
 	if ((rc = reporters_open(s->ctx, &s->reps)) != 0)
 		return rc;
+	/* none given: [arf] mailboxes */
+	char **boxes = NULL;
+	if (argc == 0) {
+		argc = (int)util_words(ctx_config(s->ctx)->arf.mailboxes, &boxes);
+		argv = boxes;
+	}
 	rc = pipe_read(s, pipe_threads(), argv, argc, &o, err, sizeof(err));
+	util_words_free(boxes);
 	ctx_progress(s->ctx, NULL);
 	fb_reporters_free(s->reps);
 	s->reps = NULL;
@@ -448,10 +455,24 @@ static int scan_run(struct scan *s, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A mailbox given, or [arf] mailboxes to read. */
+static int no_mailbox(struct ctx *ctx, int argc)
+{
+	char **boxes;
+
+	if (argc > 0)
+		return 0;
+	size_t n = util_words(ctx_config(ctx)->arf.mailboxes, &boxes);
+	util_words_free(boxes);
+	return n > 0 ? 0 : ctx_error(ctx, EXIT_USAGE, "no mailbox given, and [arf] mailboxes is empty");
+}
+
 static int need_mailbox(struct ctx *ctx, int argc)
 {
-	if (argc == 0)
-		return ctx_error(ctx, EXIT_USAGE, "no mailbox given");
+	int rc = no_mailbox(ctx, argc);
+
+	if (rc != 0)
+		return rc;
 	if (ctx_format(ctx) == FORMAT_OTHER)
 		return ctx_error(ctx, EXIT_USAGE, "-o %s: only 'arf list' has that format", ctx_format_name(ctx));
 	return 0;
@@ -542,9 +563,10 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 {
 	struct list_arg la = { .per_rcpt = ctx_flag(ctx, "--per-recipient"), .all = ctx_flag(ctx, "--all") };
 	struct scan s = { .ctx = ctx, .each = list_each, .arg = &la };
+	int rc = no_mailbox(ctx, argc);
 
-	if (argc == 0)
-		return ctx_error(ctx, EXIT_USAGE, "no mailbox given");
+	if (rc != 0)
+		return rc;
 	if (ctx_format(ctx) == FORMAT_OTHER) {
 		if (strcmp(ctx_format_name(ctx), "arfparse") != 0)
 			return ctx_error(ctx, EXIT_USAGE, "-o %s: 'arf list' knows the format arfparse",
@@ -553,7 +575,7 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	} else {
 		out_begin(ctx, list_columns, NCOLS);
 	}
-	int rc = scan_run(&s, argc, argv);
+	rc = scan_run(&s, argc, argv);
 	if (!la.arfparse)
 		out_end(ctx);
 	return rc;
@@ -850,6 +872,7 @@ struct show_out {
 	struct buf *text;
 	bool text_form;
 	int report;
+	int headings; /* written so far: a blank line before all but the first */
 };
 
 static const struct column show_columns[] = {
@@ -891,10 +914,15 @@ static void show_heading(struct show_out *o, const char *h)
 {
 	if (!o->text_form)
 		return;
-	char *l = xasprintf("\n== %s ==", h);
-	if (o->ctx != NULL)
+	char *l = xasprintf("== %s ==", h);
+	bool gap = o->headings++ > 0;
+	if (o->ctx != NULL) {
+		if (gap)
+			out_line(o->ctx, "", 0);
 		out_line(o->ctx, l, strlen(l));
-	else {
+	} else {
+		if (gap)
+			buf_addc(o->text, '\n');
 		buf_adds(o->text, l);
 		buf_addc(o->text, '\n');
 	}
@@ -1847,11 +1875,11 @@ static const struct opt summary_opts[] = {
 };
 
 static const struct command commands[] = {
-	{ "list", "[--per-recipient] [--all] MAILBOX...", "one row per feedback report", list_opts, 1, -1, cmd_list },
-	{ "summary", "[--by FIELD] MAILBOX...", "reports counted by a field", summary_opts, 1, -1, cmd_summary },
-	{ "complainers", "MAILBOX...", "the complaining addresses, for suppression lists", NULL, 1, -1,
+	{ "list", "[--per-recipient] [--all] [MAILBOX...]", "one row per feedback report", list_opts, 0, -1, cmd_list },
+	{ "summary", "[--by FIELD] [MAILBOX...]", "reports counted by a field", summary_opts, 0, -1, cmd_summary },
+	{ "complainers", "[MAILBOX...]", "the complaining addresses, for suppression lists", NULL, 0, -1,
 	  cmd_complainers },
-	{ "show", "N MAILBOX...", "message N (as in list) in full", NULL, 2, -1, cmd_show },
+	{ "show", "N [MAILBOX...]", "message N (as in list) in full", NULL, 1, -1, cmd_show },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
 

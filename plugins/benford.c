@@ -675,7 +675,7 @@ static int parse_opts(struct ctx *ctx, struct run_opts *o)
 	return 0;
 }
 
-static int cmd_run(struct ctx *ctx, int argc, char **argv)
+static int run_sources(struct ctx *ctx, int argc, char **argv)
 {
 	struct run_opts o;
 	int rc = parse_opts(ctx, &o);
@@ -1467,9 +1467,22 @@ static const struct opt run_opts[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+/* None given: [benford] sources. */
+static int cmd_run(struct ctx *ctx, int argc, char **argv)
+{
+	if (argc > 0)
+		return run_sources(ctx, argc, argv);
+	char **src;
+	int n = (int)util_words(ctx_config(ctx)->benford.sources, &src);
+	int rc = n > 0 ? run_sources(ctx, n, src)
+		       : ctx_error(ctx, EXIT_USAGE, "no source given, and [benford] sources is empty");
+	util_words_free(src);
+	return rc;
+}
+
 static const struct command commands[] = {
-	{ "run", "[--metric M] [--test T] [--min N] [--svg FILE] SOURCE... | -", "digit histogram and conformity statistics",
-	  run_opts, 1, -1, cmd_run },
+	{ "run", "[--metric M] [--test T] [--min N] [--svg FILE] [SOURCE... | -]", "digit histogram and conformity statistics",
+	  run_opts, 0, -1, cmd_run },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
 

@@ -139,6 +139,9 @@ expect_match "show_fields" "Reported-Uri: +mailto:user@example.com" "$OUT"
 expect_match "show_human_part" "== Human-readable part ==" "$OUT"
 expect_match "show_original_headers" "== Original headers ==" "$OUT"
 expect_match "show_raw_source" "== Raw source ==" "$OUT"
+expect_eq "show_starts_with_its_first_heading" "== Message ==" "$(printf '%s\n' "$OUT" | head -1)"
+expect_eq "show_blank_line_before_each_later_heading" "" "$(printf '%s\n' "$OUT" | grep -B1 '^== Fields ==$' | head -1)"
+expect_nomatch "show_no_escaped_newline" '\\x0a' "$OUT"
 run "$MAILOPS" arf show "$(n_of sisimai-arf-01.eml)" "$MBOX"
 expect_match "show_received_date_says_so" "from Received-Date" "$OUT"
 expect_match "show_unknown_field_marked" "Redacted-Address: +redacted +\[unknown field\]" "$OUT"
@@ -320,6 +323,17 @@ expect_rc "missing_mailbox_exits_66" 66 "$MAILOPS" arf list "$TMP/nosuch.mbox"
 : >"$TMP/empty.mbox"
 expect_rc "empty_mailbox_exits_0" 0 "$MAILOPS" arf list "$TMP/empty.mbox"
 expect_rc "no_mailbox_is_usage" 64 "$MAILOPS" arf list
+expect_match "no_mailbox_says_config_is_empty" 'no mailbox given, and \[arf\] mailboxes is empty' "$ERR"
+# none given: [arf] mailboxes is read (list, summary, complainers, show)
+printf '[arf]\nmailboxes = %s, %s\n' "$DATA/two-reports.eml" "$DATA/fromquote.mbox" >"$TMP/boxes.conf"
+run "$MAILOPS" -c "$TMP/boxes.conf" -o tsv arf list
+expect_eq "config_mailboxes_listed" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR>1{printf "%s,", $1}')"
+run "$MAILOPS" -c "$TMP/boxes.conf" -o tsv arf summary --by type
+expect_eq "config_mailboxes_summary_exits_0" 0 "$RC"
+run "$MAILOPS" -c "$TMP/boxes.conf" -o tsv arf show 3
+expect_match "config_mailboxes_show" "virus" "$OUT"
+run "$MAILOPS" -c "$TMP/boxes.conf" -o tsv arf complainers
+expect_eq "config_mailboxes_complainers_exits_0" 0 "$RC"
 # two mailboxes: n runs on across them
 run "$MAILOPS" -o tsv arf list "$DATA/two-reports.eml" "$DATA/fromquote.mbox"
 expect_eq "n_across_mailboxes" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR>1{printf "%s,", $1}')"
