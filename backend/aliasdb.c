@@ -221,6 +221,11 @@ bool aliasmap_is_meta(const char *k, size_t klen)
 	return (klen == 1 && k[0] == '@') || (klen >= 3 && memcmp(k, "YP_", 3) == 0);
 }
 
+bool aliasmap_is_postfix(struct alias_map *m)
+{
+	return aliasmap_get(m, "YP_LAST_MODIFIED", 16) != NULL || (!m->nul_terminated && m->n > 0);
+}
+
 /* ---- reading a db under a shared lock ---- */
 
 static void db_errcall(const DB_ENV *env, const char *prefix, const char *msg)

@@ -283,6 +283,9 @@ const struct alias_ent *aliasmap_get(struct alias_map *m, const char *k, size_t 
 const struct alias_ent *aliasmap_lookup(struct alias_map *m, const char *name, size_t len);
 /* True for the records a plain listing hides: "@" and "YP_*". */
 bool aliasmap_is_meta(const char *k, size_t klen);
+/* Postfix's layout: postalias marks its dbs with YP_LAST_MODIFIED (and a
+ * db whose keys have no NUL is not sendmail's). */
+bool aliasmap_is_postfix(struct alias_map *m);
 static inline const char *aliasmap_key(const struct alias_map *m, const struct alias_ent *e)
 {
 	return m->blob + e->koff;

@@ -37,12 +37,6 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Postfix's postalias marks its dbs with YP_LAST_MODIFIED. */
-static bool is_postfix_layout(struct alias_map *m)
-{
-	return aliasmap_get(m, "YP_LAST_MODIFIED", 16) != NULL;
-}
-
 /* How long to wait for a rebuild's lock: the configured time in batch
  * mode, not at all in the console (whose loop must keep running). */
 static int lock_wait(struct ctx *ctx)
@@ -557,7 +551,7 @@ static int check_begin(struct ctx *ctx, struct check_run *cr, int wait_ms, char 
 		goto fail;
 	rc = 0;
 	if (file_exists(text)) {
-		bool postfix = cr->have_db && is_postfix_layout(&cr->dbm);
+		bool postfix = cr->have_db && aliasmap_is_postfix(&cr->dbm);
 		if ((rc = aliastext_load(text, postfix, &cr->txt, err, errlen)) != 0)
 			goto fail;
 		cr->have_text = true;

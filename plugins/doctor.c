@@ -437,7 +437,7 @@ static void check_aliases(struct chk *c)
 		     "aliases", NULL, "unreadable|%s", err);
 		goto done;
 	}
-	bool postfix = !m.nul_terminated && m.n > 0;
+	bool postfix = aliasmap_is_postfix(&m);
 	size_t names = 0;
 	for (size_t i = 0; i < m.n; i++)
 		if (!aliasmap_is_meta(aliasmap_key(&m, &m.ents[i]), m.ents[i].klen))
@@ -447,7 +447,7 @@ static void check_aliases(struct chk *c)
 		     "aliases", NULL, "%zu aliases, no @ record|Berkeley DB %s; incomplete build", names, m.type);
 	else
 		emit(c, 0, DS_OK, db, NULL, "aliases", NULL, "%zu aliases|Berkeley DB %s, @ record present, %s keys", names,
-		     m.type, postfix ? "Postfix (no NUL)" : "sendmail (NUL-terminated)");
+		     m.type, postfix ? "Postfix (postalias)" : "sendmail (NUL-terminated)");
 	if (!have_text)
 		goto done;
 	int64_t tm = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
