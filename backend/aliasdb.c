@@ -37,8 +37,10 @@ void aliasmap_free(struct alias_map *m)
 	free(m->ents);
 	free(m->index);
 	free(m->path);
-	for (size_t i = 0; i < m->nproblems; i++)
+	for (size_t i = 0; i < m->nproblems; i++) {
 		free(m->problems[i].msg);
+		free(m->problems[i].key);
+	}
 	free(m->problems);
 	aliasmap_init(m);
 }

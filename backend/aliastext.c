@@ -29,6 +29,7 @@ static void problem(struct alias_map *m, uint32_t line, bool dup, const char *fm
 	m->problems = xrealloc(m->problems, (m->nproblems + 1) * sizeof(*m->problems));
 	m->problems[m->nproblems].line = line;
 	m->problems[m->nproblems].duplicate = dup;
+	m->problems[m->nproblems].key = NULL;
 	m->problems[m->nproblems].msg = buf_take(&b);
 	m->nproblems++;
 }
@@ -318,11 +319,13 @@ static void entry(struct alias_map *m, const char *text, size_t len, uint32_t li
 	}
 	const struct alias_ent *old = aliasmap_get(m, name->data, name->len);
 	if (old != NULL) {
-		if (postfix) {
+		if (postfix)
 			problem(m, line, true, "duplicate entry: \"%s\"", name->data);
+		else
+			problem(m, line, true, "%s... Warning: duplicate alias name %s", name->data, name->data);
+		m->problems[m->nproblems - 1].key = xstrndup(name->data, name->len);
+		if (postfix)
 			return;
-		}
-		problem(m, line, true, "%s... Warning: duplicate alias name %s", name->data, name->data);
 	}
 	aliasmap_put(m, name->data, name->len, val->data, val->len, line);
 }

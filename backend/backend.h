@@ -243,6 +243,7 @@ struct alias_ent {
 struct alias_problem {
 	uint32_t line;
 	bool duplicate; /* a repeated name (kept or dropped per the rules), not a rejected line */
+	char *key;      /* for a duplicate, the name repeated; else NULL */
 	char *msg;      /* the MTA's own wording */
 };
 

@@ -567,8 +567,8 @@ static int check_begin(struct ctx *ctx, struct check_run *cr, int wait_ms, char 
 		found(fs, "warn", "out-of-date", NULL, 0, 0, "the text file is newer than the db: run newaliases");
 	for (size_t i = 0; i < cr->txt.nproblems; i++) {
 		const struct alias_problem *pr = &cr->txt.problems[i];
-		found(fs, pr->duplicate ? "warn" : "fail", pr->duplicate ? "duplicate" : "rejected", NULL, 0, pr->line,
-		      pr->msg);
+		found(fs, pr->duplicate ? "warn" : "fail", pr->duplicate ? "duplicate" : "rejected", pr->key,
+		      pr->key != NULL ? strlen(pr->key) : 0, pr->line, pr->msg);
 	}
 	if (cr->have_db && cr->have_text) {
 		struct alias_map *dm = &cr->dbm, *tm = &cr->txt;

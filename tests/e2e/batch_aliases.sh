@@ -86,6 +86,7 @@ else
 	not_ok "check_rejected_lines_are_newaliases_own" "$(diff "$TMP/sm.problems" "$TMP/our.problems")"
 fi
 expect_match "duplicate_is_a_warning" $'^warn\tduplicate\t' "$OUT"
+expect_match "duplicate_row_names_the_alias" $'^warn\tduplicate\tdup\t' "$OUT"
 expect_match "check_reports_loop" $'loop\tloopa\t' "$OUT"
 expect_match "check_reports_dangling_user" $'dangling\tstaff\t' "$OUT"
 expect_nomatch "complete_db_no_incomplete_warning" $'\tincomplete\t' "$OUT"
