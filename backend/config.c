@@ -385,6 +385,36 @@ static void parse_fail(struct parse *ps, const char *fmt, ...)
 	va_end(ap);
 }
 
+static const char *nearest(const char *typed, const char *section);
+
+/*
+ * A section header ("[name]", as inih reads it) names a known section: an
+ * unknown one is an error at its own line, even with no key under it.
+ */
+static void section_line(struct parse *ps, const char *line)
+{
+	const char *p = line, *end;
+	char name[QUOTE_MAX + 4];
+
+	if (ps->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '[' || (end = strchr(p + 1, ']')) == NULL)
+		return;
+	size_t n = (size_t)(end - p - 1);
+	char *sec = xstrndup(p + 1, n);
+	if (!known_section(sec)) {
+		const char *near = nearest(sec, NULL);
+		cut(name, sizeof(name), sec);
+		if (near != NULL)
+			parse_fail(ps, "unknown section [%s]; did you mean [%s]?", name, near);
+		else
+			parse_fail(ps, "unknown section [%s]", name);
+	}
+	free(sec);
+}
+
 /*
  * fgets() over the text. A line too long for inih's buffer would come back
  * in pieces, the rest parsed as lines of their own; it is reported and
@@ -413,6 +443,7 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	memcpy(str, s, len);
 	str[len] = '\0';
+	section_line(ps, str);
 	return str;
 }
 
@@ -454,19 +485,11 @@ static const char *only_section_of(const char *name)
 
 static void unknown_key(struct parse *ps, const char *section, const char *name)
 {
-	char qn[QUOTE_MAX + 8], cs[QUOTE_MAX + 4];
+	char qn[QUOTE_MAX + 8];
 	const char *near;
 
+	/* (an unknown section failed at its own line, before any key) */
 	quote(qn, sizeof(qn), name);
-	cut(cs, sizeof(cs), section);
-	if (!known_section(section)) {
-		near = nearest(section, NULL);
-		if (near != NULL)
-			parse_fail(ps, "unknown key %s in [%s]; did you mean [%s]?", qn, cs, near);
-		else
-			parse_fail(ps, "unknown key %s in [%s]; there is no section [%s]", qn, cs, cs);
-		return;
-	}
 	near = nearest(name, section);
 	if (near != NULL) {
 		parse_fail(ps, "unknown key %s in [%s]; did you mean '%s'?", qn, section, near);

@@ -260,11 +260,19 @@ int cli_parse(struct cli_line *line, int argc, char **argv, char *err, size_t er
 			continue;
 		}
 		if (line->plugin == NULL && line->help) {
-			/* "help PLUGIN [VERB]" */
+			/* "help PLUGIN [VERB]" ("help help": the general help) */
+			if (strcmp(a, "help") == 0)
+				continue;
 			line->plugin = plugin_find(a);
 			if (line->plugin == NULL)
 				return usage_error(err, errlen, "unknown command", a, nearest(a, plugin_words(words, 64)));
 			continue;
+		}
+		if (line->help && line->cmd != NULL) {
+			char *safe = sanitize_dup(a, strlen(a), SAN_LINE);
+			errf(err, errlen, EXIT_USAGE, "'%s': help takes a plugin and a verb at most", safe);
+			free(safe);
+			return EXIT_USAGE;
 		}
 		if (line->cmd == NULL && line->argc == 0) {
 			const struct command *c = plugin_command(line->plugin, a);
@@ -277,10 +285,11 @@ int cli_parse(struct cli_line *line, int argc, char **argv, char *err, size_t er
 				return usage_error(err, errlen, "unknown verb", a,
 						   nearest(a, verb_words(line->plugin, words, 64)));
 			line->cmd = plugin_command(line->plugin, line->plugin->default_verb);
-			/* A word near a verb is more likely a typo than an argument. */
+			/* A word near a verb (the default one too: 'arf lst') is more
+			 * likely a typo than an argument, unless it names a file. */
 			const char *near = nearest_word(a, verb_words(line->plugin, words, 64), true);
-			if (near != NULL && strcmp(near, line->cmd->name) != 0 && strlen(a) > 2 &&
-			    strchr(a, '@') == NULL && strchr(a, '.') == NULL && strchr(a, '/') == NULL)
+			if (near != NULL && strlen(a) >= 2 && strchr(a, '@') == NULL && strchr(a, '.') == NULL &&
+			    strchr(a, '/') == NULL && access(a, F_OK) != 0)
 				return usage_error(err, errlen, "unknown verb", a, near);
 		}
 		line->argv[line->argc++] = argv[i];

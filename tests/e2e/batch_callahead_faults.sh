@@ -131,6 +131,14 @@ expect_match "text_transcript_header_first" '^ADDRESS +STATE' "$(printf '%s\n' "
 expect_match "text_transcript_row_second" '^h@fault\.test +valid' "$(printf '%s\n' "$OUT" | sed -n 2p)"
 expect_match "text_transcript_dialogue_after_row" '<- 502 5\.5\.1 EHLO not supported' "$(printf '%s\n' "$OUT" | sed -n '3,$p')"
 peer_stop
+# starttls = required and a server that does not offer it: tempfail with
+# the reason, and nothing sent past EHLO in the clear.
+peer accept
+run "$MAILOPS" -c "$(conf notls "server=127.0.0.1:$PEER_PORT" "starttls=required")" -o tsv callahead --no-cache n@fault.test
+expect_eq "starttls_required_not_offered_tempfail" "tempfail 75" "$(field state n@fault.test) $RC"
+expect_match "starttls_required_not_offered_says_why" 'STARTTLS not offered \(starttls = required\)' "$(field text n@fault.test)"
+expect_nomatch "starttls_required_no_mail_in_clear" ' C: MAIL FROM' "$(cat "$PEER_LOG")"
+peer_stop
 probe "accept_all_detected" accept-all accept-all 3000 --accept-all-probe a@fault.test
 expect_match "accept_all_probe_sent_random" ' C: RCPT TO:<nx-[0-9a-f]+@fault\.test>' "$(cat "$PEER_LOG")"
 # The probe is a transaction of its own: RSET, MAIL, then the random RCPT.

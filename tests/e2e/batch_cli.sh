@@ -24,6 +24,21 @@ expect_rc "typo_command_exits_64" 64 "$MAILOPS" alises
 expect_match "typo_command_suggests_aliases" "did you mean 'aliases'" "$ERR"
 expect_rc "typo_verb_exits_64" 64 "$MAILOPS" cache flsh --all
 expect_match "typo_verb_suggests_flush" "did you mean 'flush'" "$ERR"
+# near the default verb too, for plugins whose default verb takes files
+expect_rc "typo_of_default_verb_exits_64" 64 "$MAILOPS" arf lst x
+expect_match "typo_of_default_verb_suggests_list" "unknown verb 'lst'; did you mean 'list'" "$ERR"
+expect_rc "typo_two_letters_exits_64" 64 "$MAILOPS" benford rn
+expect_match "typo_two_letters_suggests_run" "did you mean 'run'" "$ERR"
+expect_rc "typo_stat_exits_64" 64 "$MAILOPS" cache stat
+expect_match "typo_stat_suggests_stats" "did you mean 'stats'" "$ERR"
+# ... unless the word names a file: then it is the argument it looks like
+cp "$ROOT/tests/data/arf/corpus/stalwart-001.eml" "$TMP/lst"
+run bash -c "cd '$TMP' && '$MAILOPS' -o tsv arf lst"
+expect_eq "file_named_like_a_typo_is_read" "0 2" "$RC $(printf '%s\n' "$OUT" | wc -l)"
+expect_rc "help_help_is_the_help" 0 "$MAILOPS" help help
+expect_match "help_help_lists_plugins" "aliases" "$OUT"
+expect_rc "help_extra_word_exits_64" 64 "$MAILOPS" help cache flush extra
+expect_match "help_extra_word_says_so" "help takes a plugin and a verb at most" "$ERR"
 expect_rc "unknown_option_exits_64" 64 "$MAILOPS" cache list --prefx foo
 expect_match "unknown_option_suggests_prefix" "unknown option for 'cache list' '--prefx'; did you mean '--prefix'" "$ERR"
 expect_rc "unknown_global_option_exits_64" 64 "$MAILOPS" --nosuch
@@ -102,6 +117,9 @@ expect_match "config_error_names_file_and_line" "^mailops: $TMP/b.conf:3: .*lock
 printf '[cache]\nhash = md5\n' >"$TMP/c.conf"
 expect_rc "config_bad_value_exits_78" 78 "$MAILOPS" -c "$TMP/c.conf" cache stats
 expect_rc "config_missing_file_exits_78" 78 "$MAILOPS" -c "$TMP/none.conf" config
+printf '[aliases]\nlock_wait_ms = 100\n[Aliases]\n' >"$TMP/s.conf"
+expect_rc "config_unknown_empty_section_exits_78" 78 "$MAILOPS" -c "$TMP/s.conf" config
+expect_match "config_unknown_section_names_its_line" "s\.conf:3: unknown section \[Aliases\]; did you mean \[aliases\]\?" "$ERR"
 expect_rc "config_error_before_verb" 78 "$MAILOPS" -c "$TMP/b.conf" aliases list
 
 # The console refuses to start without a terminal.

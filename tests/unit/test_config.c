@@ -400,11 +400,14 @@ static void test_config_key_of_another_section_says_where_it_belongs(void **stat
 static void test_config_unknown_section_is_an_error(void **state)
 {
 	(void)state;
-	expect_error("[cache]\nprefix = ca:\n[cahce]\nservers = a\n",
-		     "t.conf:4: unknown key 'servers' in [cahce]; did you mean [cache]?");
-	expect_error("[frobnicate]\nx = 1\n", "t.conf:2: unknown key 'x' in [frobnicate]; there is no section [frobnicate]");
+	/* the error is at the section's own line */
+	expect_error("[cache]\nprefix = ca:\n[cahce]\nservers = a\n", "t.conf:3: unknown section [cahce]; did you mean [cache]?");
+	expect_error("[frobnicate]\nx = 1\n", "t.conf:1: unknown section [frobnicate]");
 	/* Section names are case-sensitive, like key names. */
-	expect_error("[Cache]\nservers = a\n", "t.conf:2: unknown key 'servers' in [Cache]; did you mean [cache]?");
+	expect_error("[Cache]\nservers = a\n", "t.conf:1: unknown section [Cache]; did you mean [cache]?");
+	/* with no key under it, too */
+	expect_error("[cache]\nprefix = ca:\n[bogus]\n", "t.conf:3: unknown section [bogus]");
+	expect_error("  [bogus] ; a comment\n", "t.conf:1: unknown section [bogus]");
 }
 
 static void test_config_key_outside_a_section_is_an_error(void **state)
