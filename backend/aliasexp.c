@@ -826,7 +826,7 @@ size_t alias_who_indexed(const struct alias_env *env, const struct alias_rindex 
 	aliasmap_free(&seen);
 	/* Nearest first, then by name: the same answer every time. */
 	if (nres > 1)
-		qsort(res, nres, sizeof(*res), who_cmp);
+		util_sort(res, nres, sizeof(*res), who_cmp);
 	*out = res;
 	return nres;
 }

@@ -71,6 +71,8 @@ int errf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__
 /* The words of a config list ("a, b c"): malloc'd strings in a malloc'd,
  * NULL-ended array (util_words_free); the count. */
 size_t util_words(const char *list, char ***out);
+/* qsort, but nothing to do (and no NULL base passed on) below two items. */
+void util_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void util_words_free(char **v);
 
 /* A count per key (any bytes), for "top N" tables: zero-initialise, add,

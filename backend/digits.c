@@ -520,7 +520,7 @@ int digits_result(struct digits *d, enum digit_test t, struct digit_result *r)
 		size_t counts[100] = { 0 }, n = 0;
 		/* sorted in place: no test depends on the order of arrival */
 		double *s = d->v;
-		qsort(s, d->nv, sizeof(double), cmp_double);
+		util_sort(s, d->nv, sizeof(double), cmp_double);
 		for (size_t i = 1; i < d->nv; i++) {
 			double diff = s[i] - s[i - 1];
 			if (diff <= 0)
@@ -538,7 +538,7 @@ int digits_result(struct digits *d, enum digit_test t, struct digit_result *r)
 		double *s = d->v;
 		size_t ne = 0, ntop = 0;
 		struct dup_entry top[DIGITS_DUP_TOP];
-		qsort(s, d->nv, sizeof(double), cmp_double);
+		util_sort(s, d->nv, sizeof(double), cmp_double);
 		/* runs of equal values; the most frequent kept in top[] (sorted) */
 		for (size_t i = 0; i < d->nv;) {
 			size_t j = i;

@@ -452,7 +452,7 @@ static void mx_hosts(struct dns_query *q, const struct ares_mx_reply *reply)
 		finish(q, DNS_NULLMX, "%s: null MX (RFC 7505): accepts no mail", q->name);
 		return;
 	}
-	qsort(mx, n, sizeof(*mx), mx_cmp);
+	util_sort(mx, n, sizeof(*mx), mx_cmp);
 	/* A name listed twice keeps its best preference. */
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false;

@@ -961,13 +961,31 @@ static void original_bytes(GMimeObject *o, unsigned flags, struct buf *out)
 	g_free(h);
 }
 
-static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeObject *fpart, unsigned flags)
+static bool is_original(GMimeObject *o)
+{
+	return is_original_type(o) || (type_is(o, "message", "*") && !type_is(o, "message", "feedback-report"));
+}
+
+/* The first part of mp after fi that holds the original, or NULL. */
+static GMimeObject *original_after(GMimeMultipart *mp, int fi)
+{
+	int n = mp != NULL ? g_mime_multipart_get_count(mp) : 0;
+
+	for (int i = fi + 1; i < n; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		if (is_original(o))
+			return o;
+	}
+	return NULL;
+}
+
+/* A report from part fi of mp (NULL: the report alone), its original orig. */
+static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeObject *fpart, GMimeObject *orig,
+		       unsigned flags)
 {
 	struct fb_report *r = new_report(m, "arf");
 	struct buf b;
 	size_t junk = 0;
-
-	bool original = false;
 
 	buf_init(&b);
 	part_bytes(fpart, &b);
@@ -977,23 +995,17 @@ static void arf_report(struct fb_message *m, GMimeMultipart *mp, int fi, GMimeOb
 		problem(r, "%zu line%s of the report part %s no field", junk, junk == 1 ? "" : "s",
 			junk == 1 ? "is" : "are");
 	normalise(r);
-	int n = mp != NULL ? g_mime_multipart_get_count(mp) : 0;
 	for (int i = 0; i < fi && (flags & FB_WANT_BODY) && r->human == NULL; i++) {
 		GMimeObject *t = first_text(g_mime_multipart_get_part(mp, i));
 		if (t != NULL)
 			r->human = part_text(t);
 	}
-	for (int i = fi + 1; i < n; i++) {
-		GMimeObject *o = g_mime_multipart_get_part(mp, i);
-		if (is_original_type(o) || (type_is(o, "message", "*") && !type_is(o, "message", "feedback-report"))) {
-			original_bytes(o, flags, &b);
-			set_original(r, b.data, b.len, flags);
-			original = true;
-			break;
-		}
-	}
-	if (!original)
+	if (orig != NULL) {
+		original_bytes(orig, flags, &b);
+		set_original(r, b.data, b.len, flags);
+	} else {
 		problem(r, "no original message attached");
+	}
 	buf_free(&b);
 }
 
@@ -1016,13 +1028,21 @@ static void walk(struct fb_message *m, GMimeObject *o, int depth, unsigned flags
 	GMimeMultipart *mp = GMIME_MULTIPART(o);
 	int n = g_mime_multipart_get_count(mp);
 	size_t before = m->n;
+	/* each report's original: the first after it, found walking back
+	 * once (a message of many report parts stays linear) */
+	GMimeObject **orig = xcalloc((size_t)n + 1, sizeof(*orig));
+	for (int i = n - 2; i >= 0; i--) {
+		GMimeObject *next = g_mime_multipart_get_part(mp, i + 1);
+		orig[i] = is_original(next) ? next : orig[i + 1];
+	}
 	for (int i = 0; i < n; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(mp, i);
 		if (type_is(c, "message", "feedback-report"))
-			arf_report(m, mp, i, c, flags);
+			arf_report(m, mp, i, c, orig[i], flags);
 		else if (GMIME_IS_MULTIPART(c))
 			walk(m, c, depth + 1, flags);
 	}
+	free(orig);
 	/* report-type=feedback-report with the machine part mistyped */
 	if (m->n == before && type_is(o, "multipart", "report")) {
 		const char *rt = g_mime_object_get_content_type_parameter(o, "report-type");
@@ -1035,7 +1055,7 @@ static void walk(struct fb_message *m, GMimeObject *o, int depth, unsigned flags
 					continue;
 				part_bytes(c, &b);
 				if (looks_like_report(b.data, b.len)) {
-					arf_report(m, mp, i, c, flags);
+					arf_report(m, mp, i, c, original_after(mp, i), flags);
 					char *mt = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(c));
 					problem(&m->reports[m->n - 1], "the report part is typed %s", mt != NULL ? mt : "?");
 					g_free(mt);
@@ -1635,7 +1655,7 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
 	if (top != NULL) {
 		if (type_is(top, "message", "feedback-report"))
-			arf_report(m, NULL, 0, top, flags); /* the report alone, no multipart around it */
+			arf_report(m, NULL, 0, top, NULL, flags); /* the report alone, no multipart around it */
 		walk(m, top, 0, flags);
 		/* a report forwarded as an attachment: the messages attached */
 		if (m->n == 0)

@@ -403,9 +403,9 @@ static char **list_dir(const char *dir, size_t *count, char ***subdirs, size_t *
 	}
 	closedir(d);
 	if (n > 0)
-		qsort(v, n, sizeof(char *), name_cmp);
+		util_sort(v, n, sizeof(char *), name_cmp);
 	if (subdirs != NULL && *nsub > 0)
-		qsort(*subdirs, *nsub, sizeof(char *), name_cmp);
+		util_sort(*subdirs, *nsub, sizeof(char *), name_cmp);
 	*count = n;
 	return v;
 }

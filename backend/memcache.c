@@ -155,7 +155,7 @@ static void ketama_build(struct mc_pool *p, int points)
 		}
 	}
 	p->npoints = k;
-	qsort(p->points, p->npoints, sizeof(*p->points), point_cmp);
+	util_sort(p->points, p->npoints, sizeof(*p->points), point_cmp);
 }
 
 int mc_pool_init(struct mc_pool *p, const char *servers, enum cache_hash hash, int ketama_points, const char *ns,

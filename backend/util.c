@@ -314,7 +314,7 @@ const struct count_slot **counter_sorted(const struct counter *c)
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slot[i].key != NULL)
 			v[k++] = &c->slot[i];
-	qsort(v, k, sizeof(*v), count_cmp);
+	util_sort(v, k, sizeof(*v), count_cmp);
 	return v;
 }
 
@@ -324,4 +324,10 @@ void counter_free(struct counter *c)
 		free(c->slot[i].key);
 	free(c->slot);
 	memset(c, 0, sizeof(*c));
+}
+
+void util_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }

@@ -758,7 +758,7 @@ static int cmd_summary(struct ctx *ctx, int argc, char **argv)
 				 ctx_opt(ctx, "--by"));
 	rc = scan_run(&s, argc, argv);
 	if (rc == 0 || s.messages > s.failed) {
-		qsort(g.v, g.n, sizeof(*g.v), group_cmp);
+		util_sort(g.v, g.n, sizeof(*g.v), group_cmp);
 		out_begin(ctx, summary_columns, 5);
 		for (size_t i = 0; i < g.n; i++) {
 			struct cell c[5];
@@ -831,8 +831,8 @@ static int cmd_complainers(struct ctx *ctx, int argc, char **argv)
 		return rc;
 	rc = scan_run(&s, argc, argv);
 	if (rc == 0 || s.messages > s.failed) {
-		qsort(c.g.v, c.g.n, sizeof(*c.g.v), key_cmp);
-		qsort(c.types.v, c.types.n, sizeof(*c.types.v), key_cmp);
+		util_sort(c.g.v, c.g.n, sizeof(*c.g.v), key_cmp);
+		util_sort(c.types.v, c.types.n, sizeof(*c.types.v), key_cmp);
 		out_begin(ctx, complainer_columns, 5);
 		struct buf t;
 		buf_init(&t);
@@ -1626,7 +1626,7 @@ static void sv_build(struct sview *s)
 		group_add(&s->g, key, a->date);
 		free(tmp);
 	}
-	qsort(s->g.v, s->g.n, sizeof(*s->g.v), group_cmp);
+	util_sort(s->g.v, s->g.n, sizeof(*s->g.v), group_cmp);
 }
 
 static const struct column *sv_columns(void *state, int *n)

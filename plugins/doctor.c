@@ -2029,7 +2029,7 @@ static void run_finish(struct drun *r)
 	if (r->deadline != NULL)
 		loop_timer_del(r->deadline);
 	r->deadline = NULL;
-	qsort(r->rows, r->n, sizeof(*r->rows), row_cmp);
+	util_sort(r->rows, r->n, sizeof(*r->rows), row_cmp);
 	if (r->on_done != NULL)
 		r->on_done(r->arg);
 }
@@ -2431,7 +2431,7 @@ static void ov_done(void *arg)
 				run_add(r, w);
 				memset(w, 0, sizeof(*w));
 			}
-			qsort(r->rows, r->n, sizeof(*r->rows), row_cmp);
+			util_sort(r->rows, r->n, sizeof(*r->rows), row_cmp);
 		}
 		v->shown = r;
 		v->next = NULL;

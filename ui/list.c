@@ -143,7 +143,7 @@ static void rebuild(struct list *l)
 				keys[i].text = c->text != NULL ? xstrndup(c->text, c->len) : xstrdup("");
 		}
 		sort_desc_flag = l->sort_desc;
-		qsort(keys, l->shown, sizeof(*keys), numeric ? cmp_num : cmp_text);
+		util_sort(keys, l->shown, sizeof(*keys), numeric ? cmp_num : cmp_text);
 		for (size_t i = 0; i < l->shown; i++) {
 			l->index[i] = keys[i].row;
 			free(keys[i].text);

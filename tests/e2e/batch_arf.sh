@@ -340,6 +340,18 @@ expect_eq "n_across_mailboxes" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' '
 run "$MAILOPS" -o tsv arf show 3 "$DATA/two-reports.eml" "$DATA/fromquote.mbox"
 expect_match "show_n_across_mailboxes" "virus" "$OUT"
 
+# ---- no report at all: empty summaries, not a crash (UBSan under check-asan) ----
+printf 'From: a@example.org\nSubject: hi\n\nhi\n' >"$TMP/plain.eml"
+run "$MAILOPS" -o tsv arf summary "$TMP/plain.eml"
+expect_eq "summary_without_reports" "0 1" "$RC $(printf '%s\n' "$OUT" | wc -l)"
+run "$MAILOPS" -o tsv arf complainers "$TMP/plain.eml"
+expect_eq "complainers_without_reports" "0 1" "$RC $(printf '%s\n' "$OUT" | wc -l)"
+
+# ---- a message of 20,000 report parts: each finds its original in one pass ----
+python3 -c "import sys;p=b'--X\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n';sys.stdout.buffer.write(b'From: f@example.net\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"X\"\n\n'+p*20000+b'--X--\n')" >"$TMP/many.eml"
+run timeout 60 "$MAILOPS" -o tsv arf list "$TMP/many.eml"
+expect_eq "many_report_parts_all_listed" "0 20000" "$RC $(($(printf '%s\n' "$OUT" | wc -l) - 1))"
+
 # ---- memory: bounded by the largest message, not by the mailbox ----
 # 118 MB of ordinary mail after the corpus: the resident size stays far
 # below the mailbox's (the mapped pages read are given back as it goes).

@@ -150,6 +150,10 @@ expect_eq "distortion_pct_of_10_20_50" "2.6164" \
 run bash -c "printf '3\n7\n' | '$MAILOPS' benford -"
 expect_match "no_distortion_factor_below_10" 'distortion factor: no value >= 10' "$OUT"
 
+# Every test on a mailbox whose one message has no subject: no values, no crash.
+printf 'From: a@example.org\n\nhi\n' >"$TMP/nosubj.eml"
+expect_rc "all_tests_without_values_exit_0" 0 "$MAILOPS" -o tsv benford --test all "$TMP/nosubj.eml"
+
 # Exit codes
 run bash -c "printf 'abc\nxyz\n' | '$MAILOPS' benford -"
 expect_eq "stdin_nothing_usable_exits_65" 65 "$RC"
