@@ -35,6 +35,8 @@ struct reader {
 	struct buf copy; /* a message that needed unquoting */
 	uint64_t done, total;
 	int stop;        /* the callback's non-zero return */
+	struct stat *seen; /* Maildirs read (dev, ino): a link back is not followed */
+	size_t nseen;
 };
 
 static void progress(struct reader *r, uint64_t add)
@@ -428,12 +430,21 @@ static bool is_dir(const char *path)
 static void read_files_of(struct reader *r, const char *dir)
 {
 	size_t n;
+	errno = 0;
 	char **names = list_dir(dir, &n, NULL, NULL);
 	char err[512];
 
+	if (names == NULL && errno != 0 && errno != ENOENT) {
+		/* a Maildir's cur/ or new/ may be missing; unreadable is an error */
+		snprintf(err, sizeof(err), "%s: %s", dir, strerror(errno));
+		read_error(r, dir, err);
+		return;
+	}
 	for (size_t i = 0; i < n && r->stop == 0; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* not blocking: a FIFO among the files must not hold the reading
+		 * (it is refused as not a regular file) */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
 			snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 			read_error(r, path, err);
@@ -447,8 +458,25 @@ static void read_files_of(struct reader *r, const char *dir)
 	free_names(names, n);
 }
 
+/* Whether dir was read before (a symlink back into the tree); marks it read. */
+static bool seen_before(struct reader *r, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return false;
+	for (size_t i = 0; i < r->nseen; i++)
+		if (r->seen[i].st_dev == st.st_dev && r->seen[i].st_ino == st.st_ino)
+			return true;
+	r->seen = xrealloc(r->seen, (r->nseen + 1) * sizeof(*r->seen));
+	r->seen[r->nseen++] = st;
+	return false;
+}
+
 static void read_maildir(struct reader *r, const char *dir)
 {
+	if (seen_before(r, dir))
+		return;
 	char *cur = xasprintf("%s/cur", dir), *new = xasprintf("%s/new", dir);
 
 	read_files_of(r, cur);
@@ -492,9 +520,14 @@ static int spool_stdin(char *err, size_t errlen)
 	}
 	unlink(tmpl);
 	free(tmpl);
-	while ((k = read(0, b, sizeof(b))) > 0 || (k < 0 && errno == EINTR)) {
-		if (k < 0)
+	while ((k = read(0, b, sizeof(b))) != 0) {
+		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0) {
+			errf(err, errlen, EXIT_NOINPUT, "cannot read standard input: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
 		for (ssize_t off = 0; off < k;) {
 			ssize_t w = write(fd, b + off, (size_t)(k - off));
 			if (w < 0) {
@@ -541,6 +574,13 @@ int mailbox_read(const char *const *sources, size_t nsources, const struct mbox_
 			continue;
 		}
 		if (is_dir(s)) {
+			DIR *d = opendir(s);
+			if (d == NULL) {
+				rc = errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", s,
+					  strerror(errno));
+				break;
+			}
+			closedir(d);
 			char *cur = xasprintf("%s/cur", s), *new = xasprintf("%s/new", s);
 			bool maildir = is_dir(cur) || is_dir(new);
 			free(cur);
@@ -560,6 +600,7 @@ int mailbox_read(const char *const *sources, size_t nsources, const struct mbox_
 		close(fd);
 	}
 	buf_free(&r.copy);
+	free(r.seen);
 	return rc != 0 ? rc : 0;
 }
 

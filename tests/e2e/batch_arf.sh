@@ -340,6 +340,18 @@ expect_eq "n_across_mailboxes" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' '
 run "$MAILOPS" -o tsv arf show 3 "$DATA/two-reports.eml" "$DATA/fromquote.mbox"
 expect_match "show_n_across_mailboxes" "virus" "$OUT"
 
+# ---- a FIFO among a Maildir's files: refused, never waited on ----
+mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
+cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"
+mkfifo "$TMP/fifo-md/new/2"
+run timeout 20 "$MAILOPS" -o tsv arf list --all "$TMP/fifo-md"
+expect_eq "fifo_in_maildir_does_not_block" 0 "$RC"
+expect_match "fifo_in_maildir_is_an_error_row" 'fifo-md/new/2: not a regular file' "$OUT"
+expect_eq "fifo_in_maildir_report_still_read" "abuse" "$(printf '%s\n' "$OUT" | sed -n 2p | cut -f5)"
+run bash -c "'$MAILOPS' arf list - <'$TMP'"
+expect_eq "stdin_read_error_exits_66" 66 "$RC"
+expect_match "stdin_read_error_says_why" 'cannot read standard input: Is a directory' "$ERR"
+
 # ---- no report at all: empty summaries, not a crash (UBSan under check-asan) ----
 printf 'From: a@example.org\nSubject: hi\n\nhi\n' >"$TMP/plain.eml"
 run "$MAILOPS" -o tsv arf summary "$TMP/plain.eml"

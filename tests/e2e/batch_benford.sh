@@ -154,6 +154,13 @@ expect_match "no_distortion_factor_below_10" 'distortion factor: no value >= 10'
 printf 'From: a@example.org\n\nhi\n' >"$TMP/nosubj.eml"
 expect_rc "all_tests_without_values_exit_0" 0 "$MAILOPS" -o tsv benford --test all "$TMP/nosubj.eml"
 
+# A Maildir with a link back to itself is read once.
+mkdir -p "$TMP/loop-md/cur" "$TMP/loop-md/new"
+printf 'From: a@example.org\nSubject: twelve chars\n\nhi\n' >"$TMP/loop-md/cur/1"
+ln -s . "$TMP/loop-md/.again"
+run timeout 20 "$MAILOPS" -o tsv benford "$TMP/loop-md"
+expect_eq "maildir_link_loop_read_once" "0 1" "$RC $(printf '%s\n' "$OUT" | awk -F'\t' '$11=="values" {print $4}')"
+
 # Exit codes
 run bash -c "printf 'abc\nxyz\n' | '$MAILOPS' benford -"
 expect_eq "stdin_nothing_usable_exits_65" 65 "$RC"
