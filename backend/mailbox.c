@@ -330,15 +330,64 @@ static int map_file(const char *path, int fd, const char **p, size_t *n, char *e
 	return 0;
 }
 
+/* An unlinked temporary file (in $TMPDIR) for what must be mapped. */
+static int spool_file(const char *what, char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/mailops-spool.XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
+	int fd = mkstemp(tmpl);
+
+	if (fd < 0)
+		errf(err, errlen, EXIT_NOINPUT, "cannot spool %s: %s", what, strerror(errno));
+	else
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+/*
+ * A file with CR-only line ends (old Mac mail) as a spooled copy with LF
+ * ones, so the splitting, the header reading and the parsers all see the
+ * lines; the copy is written a chunk at a time. Returns its descriptor or -1.
+ */
+static int cr_to_lf(const char *path, const char *p, size_t n, char *err, size_t errlen)
+{
+	int fd = spool_file(path, err, errlen);
+	char b[65536];
+
+	for (size_t i = 0; fd >= 0 && i < n;) {
+		size_t k = n - i < sizeof(b) ? n - i : sizeof(b);
+		for (size_t j = 0; j < k; j++)
+			b[j] = p[i + j] == '\r' && (i + j + 1 == n || p[i + j + 1] != '\n') ? '\n' : p[i + j];
+		if (!child_write_all(fd, b, k)) {
+			errf(err, errlen, EXIT_NOINPUT, "cannot spool %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		i += k;
+	}
+	return fd;
+}
+
 /* A file: an mbox when it starts with "From ", else one message. */
 static int read_file(struct reader *r, const char *path, int fd, bool single_only, char *err, size_t errlen)
 {
 	const char *p;
 	size_t n;
-	int rc = map_file(path, fd, &p, &n, err, errlen);
+	int rc = map_file(path, fd, &p, &n, err, errlen), lf = -1;
 
 	if (rc != 0)
 		return rc;
+	if (n > 0 && cr_only(p, n)) {
+		lf = cr_to_lf(path, p, n, err, errlen);
+		munmap((void *)p, n);
+		if (lf < 0)
+			return EXIT_NOINPUT;
+		if ((rc = map_file(path, lf, &p, &n, err, errlen)) != 0) {
+			close(lf);
+			return rc;
+		}
+	}
 	if (!single_only && is_from_line(p, n)) {
 		split_mbox(r, path, p, n);
 	} else {
@@ -350,6 +399,8 @@ static int read_file(struct reader *r, const char *path, int fd, bool single_onl
 	}
 	if (n > 0)
 		munmap((void *)p, n);
+	if (lf >= 0)
+		close(lf);
 	return 0;
 }
 
@@ -507,19 +558,12 @@ static void read_maildir(struct reader *r, const char *dir)
 /* Standard input to an unlinked temporary file, so it can be mapped. */
 static int spool_stdin(char *err, size_t errlen)
 {
-	const char *dir = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/mailops-stdin.XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
-	int fd = mkstemp(tmpl);
+	int fd = spool_file("standard input", err, errlen);
 	char b[65536];
 	ssize_t k;
 
-	if (fd < 0) {
-		errf(err, errlen, EXIT_NOINPUT, "cannot spool standard input: %s", strerror(errno));
-		free(tmpl);
+	if (fd < 0)
 		return -1;
-	}
-	unlink(tmpl);
-	free(tmpl);
 	while ((k = read(0, b, sizeof(b))) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;

@@ -340,6 +340,16 @@ expect_eq "n_across_mailboxes" "1,1,2,3," "$(printf '%s\n' "$OUT" | awk -F'\t' '
 run "$MAILOPS" -o tsv arf show 3 "$DATA/two-reports.eml" "$DATA/fromquote.mbox"
 expect_match "show_n_across_mailboxes" "virus" "$OUT"
 
+# ---- a whole mbox with CR-only line ends: split as any other ----
+AOL=$CORPUS/aol-SampleARFReport1.eml
+{ echo "From a Thu Jul 17 13:50:49 2008"; cat "$AOL"; echo; echo "From b Thu Jul 17 13:50:49 2008"; cat "$AOL"; } | tr '\n' '\r' >"$TMP/cr.mbox"
+run "$MAILOPS" -o tsv arf list --all "$TMP/cr.mbox"
+expect_eq "cr_only_mbox_two_reports" "1 abuse 203.190.229.246,2 abuse 203.190.229.246," \
+	"$(printf '%s\n' "$OUT" | awk -F'\t' 'NR>1{printf "%s %s %s,", $1, $5, $7}')"
+tr '\n' '\r' <"$AOL" >"$TMP/cr.eml"
+run "$MAILOPS" -o tsv arf list "$TMP/cr.eml"
+expect_eq "cr_only_eml_not_truncated" "" "$(printf '%s\n' "$OUT" | sed -n 2p | cut -f13)"
+
 # ---- a FIFO among a Maildir's files: refused, never waited on ----
 mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
 cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"
