@@ -281,8 +281,12 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 					k = c + 1;
 					continue;
 				}
+				/* after a blank line; or inside what would be this
+				 * message's header, where no line starts "From ": the
+				 * message was cut in its header, the next begins */
 				if (c >= hs && c > 0 &&
-				    (p[c - 1] == '\n' || (c >= 2 && p[c - 1] == '\r' && p[c - 2] == '\n') || c == hs)) {
+				    (p[c - 1] == '\n' || (c >= 2 && p[c - 1] == '\r' && p[c - 2] == '\n') || c == hs ||
+				     c + 1 < body)) {
 					next = c + 1;
 					break;
 				}

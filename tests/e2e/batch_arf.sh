@@ -350,6 +350,13 @@ tr '\n' '\r' <"$AOL" >"$TMP/cr.eml"
 run "$MAILOPS" -o tsv arf list "$TMP/cr.eml"
 expect_eq "cr_only_eml_not_truncated" "" "$(printf '%s\n' "$OUT" | sed -n 2p | cut -f13)"
 
+# ---- a message cut in its header does not swallow the next one ----
+{ echo "From a Thu Jul 17 13:50:49 2008"; printf 'From: x@example.com\nSubject: cut\n'
+  echo "From b Thu Jul 17 13:50:49 2008"; cat "$AOL"; } >"$TMP/cut.mbox"
+run "$MAILOPS" -o tsv arf list --all "$TMP/cut.mbox"
+expect_eq "cut_header_is_its_own_error_row" "1 error" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR==2{print $1, $6}')"
+expect_eq "cut_header_next_report_is_aols" "2 scomp@aol.net abuse" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR==3{print $1, $3, $5}')"
+
 # ---- a FIFO among a Maildir's files: refused, never waited on ----
 mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
 cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"
