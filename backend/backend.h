@@ -114,8 +114,8 @@ int64_t util_now_ms(void);
  * Modes add to that:
  *   SAN_TEXT   TAB passes (praliases-style text output).
  *   SAN_FIELD  TAB, CR and LF become "\t", "\r", "\n" (tsv/csv fields).
- *   SAN_UTF8   only invalid UTF-8 is escaped; controls pass (for JSON,
- *              whose encoder escapes controls itself).
+ *   SAN_UTF8   only invalid UTF-8 and DEL are escaped; the other controls
+ *              pass (for JSON, whose encoder escapes them itself).
  *   SAN_LINE   like SAN_TEXT but also TAB is escaped (single-line console
  *              cells, where a TAB would break the column layout).
  */

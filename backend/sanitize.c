@@ -96,7 +96,7 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 static bool ctl_passes(unsigned c, enum san_mode mode)
 {
 	if (mode == SAN_UTF8)
-		return true;
+		return c != 0x7f; /* JSON escapes the others; jansson writes DEL as it is */
 	return c == '\t' && mode == SAN_TEXT;
 }
 

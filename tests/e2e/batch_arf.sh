@@ -357,6 +357,11 @@ run "$MAILOPS" -o tsv arf list --all "$TMP/cut.mbox"
 expect_eq "cut_header_is_its_own_error_row" "1 error" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR==2{print $1, $6}')"
 expect_eq "cut_header_next_report_is_aols" "2 scomp@aol.net abuse" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR==3{print $1, $3, $5}')"
 
+# ---- DEL in a field: escaped in JSON too (jansson writes it as it is) ----
+sed 's/^Source-IP: .*/Source-IP: x\x7fy/' "$AOL" >"$TMP/del.eml"
+run "$MAILOPS" -o json arf list "$TMP/del.eml"
+expect_eq "json_del_escaped" "0 x\\x7fy" "$(printf '%s' "$OUT" | tr -cd '\177' | wc -c) $(printf '%s\n' "$OUT" | jq -r .source_ip)"
+
 # ---- a FIFO among a Maildir's files: refused, never waited on ----
 mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
 cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"

@@ -71,7 +71,7 @@ static void check_output(const char *out, size_t len, enum san_mode mode)
 		n = check_decode(s + i, len - i, &cp);
 		if (n == 0)
 			abort();
-		if (mode != SAN_UTF8 && check_hidden(cp) && !(cp == '\t' && mode == SAN_TEXT))
+		if ((mode != SAN_UTF8 || cp == 0x7f) && check_hidden(cp) && !(cp == '\t' && mode == SAN_TEXT))
 			abort();
 		i += n;
 	}

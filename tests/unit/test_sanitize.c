@@ -151,7 +151,7 @@ static void ref_sanitize(struct buf *b, const unsigned char *s, size_t len, enum
 			i++;
 			continue;
 		}
-		if (mode == SAN_UTF8 || !ref_is_hidden(cp) || (cp == '\t' && mode == SAN_TEXT)) {
+		if ((mode == SAN_UTF8 && cp != 0x7f) || !ref_is_hidden(cp) || (cp == '\t' && mode == SAN_TEXT)) {
 			buf_add(b, s + i, n);
 		} else if (mode == SAN_FIELD && cp == '\t') {
 			buf_adds(b, "\\t");
@@ -178,7 +178,7 @@ static bool ref_output_ok(const char *out, size_t len, enum san_mode mode)
 		n = ref_decode(s + i, len - i, &cp);
 		if (n == 0)
 			return false;
-		if (mode != SAN_UTF8 && ref_is_hidden(cp) && !(cp == '\t' && mode == SAN_TEXT))
+		if ((mode != SAN_UTF8 || cp == 0x7f) && ref_is_hidden(cp) && !(cp == '\t' && mode == SAN_TEXT))
 			return false;
 		i += n;
 	}
@@ -425,11 +425,13 @@ static void test_sanitize_field_writes_tab_cr_lf_as_letters(void **state)
 
 static void test_sanitize_utf8_mode_passes_controls_escapes_invalid(void **state)
 {
-	static const char ctl[] = "\x1b[2J\t\r\n\x07\x7f\xc2\x9b\xe2\x80\xae\xef\xbb\xbf";
+	static const char ctl[] = "\x1b[2J\t\r\n\x07\xc2\x9b\xe2\x80\xae\xef\xbb\xbf";
 	struct buf b;
 
 	(void)state;
 	expect(ctl, SAN_UTF8, ctl);
+	/* DEL is the one control JSON's encoder would write as it is */
+	expect("x\x7fy", SAN_UTF8, "x\\x7fy");
 	expect("x\xffy\xed\xa0\x80z\xc0\xaf", SAN_UTF8, "x\\xffy\\xed\\xa0\\x80z\\xc0\\xaf");
 	/* NUL is a valid code point: it passes, and the length says so. */
 	buf_init(&b);
