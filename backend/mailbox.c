@@ -12,9 +12,13 @@
  * to an unlinked temporary file and mapped the same way. A message that
  * cannot be read (an unreadable file in a Maildir, an mbox cut in its
  * header) becomes an error or truncated message and the reading goes on.
+ * A file cut short by another program while it is mapped would raise
+ * SIGBUS: the handler puts zeros where the pages were, and the reading
+ * stops there with an error rather than a crash (what was read stays).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -57,6 +61,58 @@ static int deliver(struct reader *r, struct mbox_msg *m)
 	if (k != 0)
 		r->stop = k;
 	return k;
+}
+
+/* ---- a mapping that shrinks under us ---- */
+
+static volatile sig_atomic_t shrank;
+static uintptr_t guard_lo, guard_hi, guard_page;
+static struct sigaction bus_old;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	(void)sig;
+	(void)uc;
+	if (a >= guard_lo && a < guard_hi) {
+		uintptr_t from = a & ~(guard_page - 1);
+		if (mmap((void *)from, guard_hi - from, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) !=
+		    MAP_FAILED) {
+			shrank = 1;
+			return; /* the read again, of zeros now */
+		}
+	}
+	/* not the mailbox's: the fault again, handled as before */
+	sigaction(SIGBUS, &bus_old, NULL);
+}
+
+/* Watches [p, p + n) for SIGBUS until guard_end(). */
+static void guard_begin(const char *p, size_t n)
+{
+	struct sigaction sa;
+
+	guard_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	guard_lo = (uintptr_t)p;
+	guard_hi = ((uintptr_t)p + n + guard_page - 1) & ~(guard_page - 1);
+	shrank = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = bus_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &bus_old);
+}
+
+/* Stops watching; 0, or an error when the file shrank meanwhile. */
+static int guard_end(const char *path, char *err, size_t errlen)
+{
+	sigaction(SIGBUS, &bus_old, NULL);
+	guard_lo = guard_hi = 0;
+	if (!shrank)
+		return 0;
+	return errf(err, errlen, EXIT_DATAERR,
+		    "%s: the file shrank while it was read (rewritten by another program?); the rest was not read",
+		    path);
 }
 
 /* Bare CR line ends (old Mac mail) become LF; CRLF and LF stay. */
@@ -236,7 +292,7 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 	size_t i = 0, dropped = 0;
 
 	buf_init(&tmp);
-	while (i < n && r->stop == 0) {
+	while (i < n && r->stop == 0 && !shrank) {
 		/* the From_ line */
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t hs = nl != NULL ? (size_t)(nl - p) + 1 : n;
@@ -373,25 +429,36 @@ static int cr_to_lf(const char *path, const char *p, size_t n, char *err, size_t
 	return fd;
 }
 
+/* map_file, with a file of CR-only line ends mapped as its LF copy (*lf
+ * its descriptor, to close after the munmap; -1 when there is none). */
+static int map_lf(const char *path, int fd, const char **p, size_t *n, int *lf, char *err, size_t errlen)
+{
+	int rc = map_file(path, fd, p, n, err, errlen);
+
+	*lf = -1;
+	if (rc != 0 || *n == 0 || !cr_only(*p, *n))
+		return rc;
+	*lf = cr_to_lf(path, *p, *n, err, errlen);
+	munmap((void *)*p, *n);
+	if (*lf < 0)
+		return EXIT_NOINPUT;
+	if ((rc = map_file(path, *lf, p, n, err, errlen)) != 0) {
+		close(*lf);
+		*lf = -1;
+	}
+	return rc;
+}
+
 /* A file: an mbox when it starts with "From ", else one message. */
 static int read_file(struct reader *r, const char *path, int fd, bool single_only, char *err, size_t errlen)
 {
 	const char *p;
 	size_t n;
-	int rc = map_file(path, fd, &p, &n, err, errlen), lf = -1;
+	int lf, rc = map_lf(path, fd, &p, &n, &lf, err, errlen);
 
 	if (rc != 0)
 		return rc;
-	if (n > 0 && cr_only(p, n)) {
-		lf = cr_to_lf(path, p, n, err, errlen);
-		munmap((void *)p, n);
-		if (lf < 0)
-			return EXIT_NOINPUT;
-		if ((rc = map_file(path, lf, &p, &n, err, errlen)) != 0) {
-			close(lf);
-			return rc;
-		}
-	}
+	guard_begin(p, n);
 	if (!single_only && is_from_line(p, n)) {
 		split_mbox(r, path, p, n);
 	} else {
@@ -401,11 +468,12 @@ static int read_file(struct reader *r, const char *path, int fd, bool single_onl
 		deliver(r, &m);
 		progress(r, n);
 	}
+	rc = guard_end(path, err, errlen);
 	if (n > 0)
 		munmap((void *)p, n);
 	if (lf >= 0)
 		close(lf);
-	return 0;
+	return rc;
 }
 
 static void read_error(struct reader *r, const char *path, const char *why)
@@ -678,11 +746,12 @@ int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, 
 		return errf(err, errlen, errno == EACCES ? EXIT_NOPERM : EXIT_NOINPUT, "%s: %s", source, strerror(errno));
 	const char *p;
 	size_t n;
-	int rc = map_file(source, fd, &p, &n, err, errlen);
+	int lf, rc = map_lf(source, fd, &p, &n, &lf, err, errlen);
 	close(fd);
 	if (rc != 0)
 		return rc;
 	buf_init(&r.copy);
+	guard_begin(p, n);
 	if (offset == 0 && !is_from_line(p, n)) {
 		struct mbox_msg m = { .source = source, .data = p, .len = n };
 		unquote(&r, &m, cr_only(p, n), -1);
@@ -694,8 +763,13 @@ int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, 
 		rc = errf(err, errlen, EXIT_DATAERR, "%s: no message at offset %lld (the mailbox changed?)", source,
 			  (long long)offset);
 	}
+	int grc = guard_end(source, err, errlen);
+	if (rc == 0)
+		rc = grc;
 	buf_free(&r.copy);
 	if (n > 0)
 		munmap((void *)p, n);
+	if (lf >= 0)
+		close(lf);
 	return rc;
 }

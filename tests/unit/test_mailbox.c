@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,53 @@ static void test_missing_source(void **state)
 	assert_non_null(strstr(err, "/nonexistent/mbox"));
 }
 
+/* A callback that cuts the mailbox short while it is being read (another
+ * program rewriting it): the pages past the new end are gone. */
+static const char *cut_path;
+
+static int collect_then_cut(void *arg, const struct mbox_msg *m)
+{
+	struct got *g = arg;
+
+	collect(arg, m);
+	if (g->n == 1)
+		assert_int_equal(truncate(cut_path, 100), 0);
+	return 0;
+}
+
+static void test_mbox_shrinking_under_the_reader(void **state)
+{
+	struct buf b;
+	struct got g = { 0 };
+	char err[256];
+
+	(void)state;
+	buf_init(&b);
+	for (int i = 0; i < 4; i++) {
+		buf_addf(&b, "From a@b Mon Jan  1 00:00:00 2024\nSubject: m%d\n\n", i);
+		for (int k = 0; k < 400; k++)
+			buf_adds(&b, "a body line long enough to fill a few pages of the mapping\n");
+		buf_adds(&b, "\n");
+	}
+	char *path = write_file("shrinks.mbox", b.data, b.len);
+	const char *src[1] = { path };
+	cut_path = path;
+	struct sigaction before, now;
+	sigaction(SIGBUS, NULL, &before);
+	/* no SIGBUS: the first message read, then an error naming the file */
+	assert_int_equal(mailbox_read(src, 1, NULL, collect_then_cut, &g, err, sizeof(err)), EXIT_DATAERR);
+	assert_true(g.n >= 1 && g.n < 4);
+	assert_non_null(strstr(g.data[0], "Subject: m0"));
+	assert_non_null(strstr(err, "shrank while it was read"));
+	assert_non_null(strstr(err, "shrinks.mbox"));
+	/* and a SIGBUS elsewhere is not swallowed: the handler before is back */
+	sigaction(SIGBUS, NULL, &now);
+	assert_true(now.sa_handler == before.sa_handler);
+	got_free(&g);
+	buf_free(&b);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_maildir_order_and_mh),
 		cmocka_unit_test(test_header_unfolding),
 		cmocka_unit_test(test_missing_source),
+		cmocka_unit_test(test_mbox_shrinking_under_the_reader),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
