@@ -588,41 +588,78 @@ static const char *const by_names[] = { "type", "source-ip", "net", "reporter", 
 struct group {
 	char *key;
 	long long count, first, last;
+	char **types; /* complainers: the feedback types seen for it */
+	size_t ntypes;
 };
 
+/* Groups by key, found through a hash of the keys (open addressing on
+ * indexes into v): a mailbox of many distinct values stays linear. */
 struct groups {
 	struct group *v;
 	size_t n, cap;
+	size_t *slot, nslot; /* index + 1 into v; 0 is empty */
 	int by;
 };
 
-static void group_add(struct groups *g, const char *key, long long date)
+static size_t key_hash(const char *k)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *k != '\0'; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211u;
+	return h;
+}
+
+static void groups_rehash(struct groups *g)
+{
+	free(g->slot);
+	g->nslot = g->nslot ? g->nslot * 2 : 256;
+	g->slot = xcalloc(g->nslot, sizeof(*g->slot));
+	for (size_t i = 0; i < g->n; i++) {
+		size_t h = key_hash(g->v[i].key) & (g->nslot - 1);
+		while (g->slot[h] != 0)
+			h = (h + 1) & (g->nslot - 1);
+		g->slot[h] = i + 1;
+	}
+}
+
+static struct group *group_add(struct groups *g, const char *key, long long date)
 {
 	if (key == NULL || *key == '\0')
 		key = "-";
-	for (size_t i = 0; i < g->n; i++) {
-		if (strcmp(g->v[i].key, key) == 0) {
-			struct group *x = &g->v[i];
+	if (2 * (g->n + 1) > g->nslot)
+		groups_rehash(g);
+	size_t h = key_hash(key) & (g->nslot - 1);
+	for (; g->slot[h] != 0; h = (h + 1) & (g->nslot - 1)) {
+		struct group *x = &g->v[g->slot[h] - 1];
+		if (strcmp(x->key, key) == 0) {
 			x->count++;
 			if (date >= 0 && (x->first < 0 || date < x->first))
 				x->first = date;
 			if (date > x->last)
 				x->last = date;
-			return;
+			return x;
 		}
 	}
 	if (g->n == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 64;
 		g->v = xrealloc(g->v, g->cap * sizeof(*g->v));
 	}
-	g->v[g->n++] = (struct group){ xstrdup(key), 1, date, date };
+	g->v[g->n] = (struct group){ .key = xstrdup(key), .count = 1, .first = date, .last = date };
+	g->slot[h] = ++g->n;
+	return &g->v[g->n - 1];
 }
 
 static void groups_free(struct groups *g)
 {
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->v[i].key);
+		for (size_t k = 0; k < g->v[i].ntypes; k++)
+			free(g->v[i].types[k]);
+		free(g->v[i].types);
+	}
 	free(g->v);
+	free(g->slot);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -783,7 +820,6 @@ static const struct column complainer_columns[] = {
 
 struct compl {
 	struct groups g;   /* key: lower-cased address */
-	struct groups types; /* key: "address\ttype" */
 	size_t skipped;
 };
 
@@ -806,10 +842,14 @@ static int complainers_each(struct scan *s, const struct mbox_msg *mm, const str
 			char *a = xstrdup(r->rcpts[k]);
 			for (char *p = a; *p; p++)
 				*p = (char)tolower((unsigned char)*p);
-			group_add(&c->g, a, report_date(fm, r));
-			char *t = xasprintf("%s\t%s", a, r->feedback_type);
-			group_add(&c->types, t, -1);
-			free(t);
+			struct group *x = group_add(&c->g, a, report_date(fm, r));
+			bool known = false;
+			for (size_t t = 0; t < x->ntypes && !known; t++)
+				known = strcmp(x->types[t], r->feedback_type) == 0;
+			if (!known) {
+				x->types = xrealloc(x->types, (x->ntypes + 1) * sizeof(*x->types));
+				x->types[x->ntypes++] = xstrdup(r->feedback_type);
+			}
 			free(a);
 		}
 	}
@@ -819,6 +859,11 @@ static int complainers_each(struct scan *s, const struct mbox_msg *mm, const str
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct group *)a)->key, ((const struct group *)b)->key);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int cmd_complainers(struct ctx *ctx, int argc, char **argv)
@@ -832,21 +877,17 @@ static int cmd_complainers(struct ctx *ctx, int argc, char **argv)
 	rc = scan_run(&s, argc, argv);
 	if (rc == 0 || s.messages > s.failed) {
 		util_sort(c.g.v, c.g.n, sizeof(*c.g.v), key_cmp);
-		util_sort(c.types.v, c.types.n, sizeof(*c.types.v), key_cmp);
 		out_begin(ctx, complainer_columns, 5);
 		struct buf t;
 		buf_init(&t);
 		for (size_t i = 0; i < c.g.n; i++) {
 			const struct group *x = &c.g.v[i];
-			size_t al = strlen(x->key);
 			buf_reset(&t);
-			for (size_t k = 0; k < c.types.n; k++) {
-				const char *tk = c.types.v[k].key;
-				if (strncmp(tk, x->key, al) == 0 && tk[al] == '\t') {
-					if (t.len > 0)
-						buf_addc(&t, ',');
-					buf_adds(&t, tk + al + 1);
-				}
+			util_sort(x->types, x->ntypes, sizeof(*x->types), str_cmp);
+			for (size_t k = 0; k < x->ntypes; k++) {
+				if (t.len > 0)
+					buf_addc(&t, ',');
+				buf_adds(&t, x->types[k]);
 			}
 			struct cell cl[5] = { cell_str(x->key), cell_num(x->count),
 					      x->first >= 0 ? cell_num(x->first) : (struct cell){ .null = true },
@@ -860,7 +901,6 @@ static int cmd_complainers(struct ctx *ctx, int argc, char **argv)
 			ctx_warn(ctx, "%zu redacted or hashed recipients left out", c.skipped);
 	}
 	groups_free(&c.g);
-	groups_free(&c.types);
 	return rc;
 }
 
