@@ -256,6 +256,34 @@ static int64_t utc_time(int y, int mon, int d, int h, int mi, int s, int zone_mi
  * optional, numeric or obsolete zones, comments after it) or an ISO 8601
  * one ("2016-11-25T01:49:01.000Z"), as a unix time; -1 when it is none.
  */
+/* At most max digits at *p as an int (advancing *p), or -1 when there are
+ * none or more: a field of a date is never longer, and an int stays one. */
+static int date_num(const char **p, int max)
+{
+	int v = 0, k = 0;
+
+	for (; isdigit((unsigned char)(*p)[k]); k++) {
+		if (k == max)
+			return -1;
+		v = v * 10 + ((*p)[k] - '0');
+	}
+	if (k == 0)
+		return -1;
+	*p += k;
+	return v;
+}
+
+/* A date's fields in range, its zone a real one (at most 23:59), and the
+ * result within years 1970 to 9999 (what the outputs can write). */
+static int64_t date_checked(int y, int mon, int d, int h, int mi, int sec, int zm)
+{
+	if (y < 1 || y > 9999 || mon < 0 || mon > 11 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    sec < 0 || sec > 60 || zm < -(23 * 60 + 59) || zm > 23 * 60 + 59)
+		return -1;
+	int64_t t = utc_time(y, mon, d, h, mi, sec, zm);
+	return t >= 0 && t <= 253402300799 ? t : -1;
+}
+
 int64_t fb_parse_date(const char *s)
 {
 	int y, mon, d, h, mi, sec = 0, n = 0;
@@ -273,10 +301,13 @@ int64_t fb_parse_date(const char *s)
 		int zm = 0;
 		if (*p == '+' || *p == '-') {
 			int zh = 0, zmm = 0;
-			if (sscanf(p + 1, "%2d:%2d", &zh, &zmm) >= 1 || sscanf(p + 1, "%2d%2d", &zh, &zmm) >= 1)
+			if (sscanf(p + 1, "%2d:%2d", &zh, &zmm) >= 1 || sscanf(p + 1, "%2d%2d", &zh, &zmm) >= 1) {
+				if (zmm > 59)
+					return -1;
 				zm = (zh * 60 + zmm) * (*p == '-' ? -1 : 1);
+			}
 		}
-		return utc_time(y, mon - 1, d, h, mi, sec, zm);
+		return date_checked(y, mon - 1, d, h, mi, sec, zm);
 	}
 	/* day name */
 	if (isalpha((unsigned char)*p)) {
@@ -287,7 +318,8 @@ int64_t fb_parse_date(const char *s)
 	}
 	if (!isdigit((unsigned char)*p))
 		return -1;
-	d = (int)strtol(p, (char **)&p, 10);
+	if ((d = date_num(&p, 2)) < 0)
+		return -1;
 	while (*p == ' ' || *p == '\t' || *p == '-')
 		p++;
 	mon = month_of(p);
@@ -300,7 +332,8 @@ int64_t fb_parse_date(const char *s)
 	if (!isdigit((unsigned char)*p))
 		return -1;
 	const char *ys = p;
-	y = (int)strtol(p, (char **)&p, 10);
+	if ((y = date_num(&p, 4)) < 0)
+		return -1;
 	if (p - ys == 2)
 		y += y < 50 ? 2000 : 1900;
 	else if (p - ys == 3)
@@ -320,7 +353,8 @@ int64_t fb_parse_date(const char *s)
 	p += n;
 	if (*p == ':') {
 		p++;
-		sec = (int)strtol(p, (char **)&p, 10);
+		if ((sec = date_num(&p, 2)) < 0)
+			return -1;
 	}
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -329,7 +363,7 @@ int64_t fb_parse_date(const char *s)
 		int v = 0, k = 0;
 		for (p++; isdigit((unsigned char)p[k]) && k < 4; k++)
 			v = v * 10 + (p[k] - '0');
-		if (k != 4)
+		if (k != 4 || v % 100 > 59)
 			return -1;
 		zm = (v / 100 * 60 + v % 100) * (p[-1] == '-' ? -1 : 1);
 	} else if (isalpha((unsigned char)*p)) {
@@ -339,7 +373,7 @@ int64_t fb_parse_date(const char *s)
 		if (!zone_of(p, zl, &zm))
 			zm = 0; /* unknown zone: -0000, as RFC 5322 says */
 	}
-	return utc_time(y, mon, d, h, mi, sec, zm);
+	return date_checked(y, mon, d, h, mi, sec, zm);
 }
 
 /* ---- addresses, IPs ---- */

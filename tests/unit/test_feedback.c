@@ -48,6 +48,16 @@ static void test_dates_with_obsolete_zones(void **state)
 	assert_int_equal(fb_parse_date("Tue, 8 Foo 2005 18:00:00 +0000"), -1);
 	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 25:00:00 +0000"), -1);
 	assert_int_equal(fb_parse_date(""), -1);
+	/* fields too long for what they are, not wrapped into a date */
+	assert_int_equal(fb_parse_date("17 Jul 4294969304 01:26:44 +0000"), -1);
+	assert_int_equal(fb_parse_date("17 Jul 2008 01:26:4294967340 +0000"), -1);
+	assert_int_equal(fb_parse_date("123 Jul 2008 01:26:44 +0000"), -1);
+	/* zones that are none: minutes past 59, more than 23:59 */
+	assert_int_equal(fb_parse_date("17 Jul 2008 01:26:44 +9999"), -1);
+	assert_int_equal(fb_parse_date("17 Jul 2008 01:26:44 +2400"), -1);
+	/* past what the outputs can write */
+	assert_int_equal(fb_parse_date("31 Dec 9999 23:59:59 -2359"), -1);
+	assert_int_equal(fb_parse_date("17 Jul 2008 01:26:44 -2359"), 1216258004 + 23 * 3600 + 59 * 60);
 	/* one-digit hours and three-digit minutes read as sscanf reads them */
 	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 9:00:00 -0900"), 1110304800);
 	assert_int_equal(fb_parse_date("Tue, 8 Mar 2005 18:000 +0000"), 1110304800);
