@@ -1456,6 +1456,8 @@ static const char *const head_names[NH] = {
 	"From", "Return-Path", "Subject", "Message-ID", "Date", "Content-Type", "X-Apple-Unsubscribe",
 };
 
+enum { HEADER_MAX = 2 << 20 };
+
 struct head_index {
 	size_t body; /* mail_body_offset() */
 	size_t at[NH], end[NH];
@@ -1679,6 +1681,13 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 	}
 	if (!maybe_report(m, data, len, &h))
 		return 0;
+	/* A header of megabytes is no report's, and GMime would take some
+	 * forty times its size to read it: an error, not a parse. */
+	if (h.body > HEADER_MAX) {
+		m->error = xasprintf("a header of %zu bytes: too big to be a report's (the limit is %d MB)", h.body,
+				     HEADER_MAX >> 20);
+		return -1;
+	}
 
 	GMimeMessage *msg = parse_message(data, len);
 	if (msg == NULL) {

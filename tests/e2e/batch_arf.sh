@@ -362,6 +362,15 @@ sed 's/^Source-IP: .*/Source-IP: x\x7fy/' "$AOL" >"$TMP/del.eml"
 run "$MAILOPS" -o json arf list "$TMP/del.eml"
 expect_eq "json_del_escaped" "0 x\\x7fy" "$(printf '%s' "$OUT" | tr -cd '\177' | wc -c) $(printf '%s\n' "$OUT" | jq -r .source_ip)"
 
+# ---- a header of megabytes: an error row, not GMime's forty-fold memory ----
+python3 -c "
+import sys
+src = open(sys.argv[1], 'rb').read()
+i = src.index(b'\\n') + 1
+sys.stdout.buffer.write(src[:i] + b'X-Big: ' + b'a' * 100 + (b'\\n ' + b'a' * 100) * 30000 + b'\\n' + src[i:])" "$AOL" >"$TMP/bighdr.eml"
+run "$MAILOPS" -o tsv arf list --all "$TMP/bighdr.eml"
+expect_match "huge_header_is_an_error_row" 'a header of [0-9]+ bytes: too big to be a report' "$OUT"
+
 # ---- a FIFO among a Maildir's files: refused, never waited on ----
 mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
 cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"
