@@ -1689,9 +1689,19 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 		return -1;
 	}
 
+	/* GMime drops a NUL and the line end after it, joining the next
+	 * header to the one it ends: NULs become spaces, in a copy. */
+	char *clean = NULL;
+	if (memchr(data, '\0', len) != NULL) {
+		clean = xmalloc(len);
+		for (size_t i = 0; i < len; i++)
+			clean[i] = data[i] != '\0' ? data[i] : ' ';
+		data = clean;
+	}
 	GMimeMessage *msg = parse_message(data, len);
 	if (msg == NULL) {
 		parse_message_done();
+		free(clean);
 		m->error = xstrdup("not a MIME message");
 		return -1;
 	}
@@ -1709,6 +1719,7 @@ int feedback_parse_opts(const char *data, size_t len, const struct fb_reporters 
 	}
 	g_object_unref(msg);
 	parse_message_done();
+	free(clean);
 	/* The provider: by the reporter's address, else by a report's User-Agent. */
 	const char *ua = m->n > 0 ? fb_get(&m->reports[0], "User-Agent") : NULL;
 	const char *prov = fb_provider(t, m->reporter, NULL);

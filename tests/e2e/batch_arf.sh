@@ -371,6 +371,16 @@ sys.stdout.buffer.write(src[:i] + b'X-Big: ' + b'a' * 100 + (b'\\n ' + b'a' * 10
 run "$MAILOPS" -o tsv arf list --all "$TMP/bighdr.eml"
 expect_match "huge_header_is_an_error_row" 'a header of [0-9]+ bytes: too big to be a report' "$OUT"
 
+# ---- a NUL ending the original's Subject does not join the next header to it ----
+python3 -c "
+import sys
+src = open(sys.argv[1], 'rb').read()
+i = src.index(b'Subject:', src.index(b'message/rfc822'))
+j = src.index(b'\\n', i)
+sys.stdout.buffer.write(src[:j] + b'a\\x00' + src[j:])" "$AOL" >"$TMP/nulsub.eml"
+run "$MAILOPS" -o tsv arf list "$TMP/nulsub.eml"
+expect_eq "nul_in_subject_keeps_next_header_apart" "English OK! Mail Magazine - July 17tha" "$(printf '%s\n' "$OUT" | sed -n 2p | cut -f12)"
+
 # ---- a FIFO among a Maildir's files: refused, never waited on ----
 mkdir -p "$TMP/fifo-md/cur" "$TMP/fifo-md/new"
 cp "$CORPUS/stalwart-001.eml" "$TMP/fifo-md/cur/1"
