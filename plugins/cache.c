@@ -1013,15 +1013,20 @@ static int cmd_del(struct ctx *ctx, int argc, char **argv)
 
 	if ((rc = sess_open(ctx, &s)) != 0)
 		return rc;
-	out_begin(ctx, del_columns, 3);
+	/* every key checked before anything is written or deleted */
 	for (int a = 0; a < argc; a++) {
 		size_t wlen;
 		char *wire = wire_key(&s, argv[a], &wlen);
 		if (wire == NULL) {
-			out_end(ctx);
 			sess_close(&s);
 			return EXIT_USAGE;
 		}
+		free(wire);
+	}
+	out_begin(ctx, del_columns, 3);
+	for (int a = 0; a < argc; a++) {
+		size_t wlen, before = copies;
+		char *wire = wire_key(&s, argv[a], &wlen);
 		/* Every copy: the primary, copies a rehash put elsewhere, strays. */
 		ask_everywhere(&s, wire, wlen, "s u");
 		for (size_t i = 0; i < s.pool.n; i++) {
@@ -1045,6 +1050,11 @@ static int cmd_del(struct ctx *ctx, int argc, char **argv)
 			struct cell c[3] = { cell_str(argv[a]), cell_str(s.pool.servers[i].spec), cell_str(result) };
 			out_row(ctx, c);
 		}
+		if (copies == before) {
+			/* a key asked for and not there: a row that says so */
+			struct cell c[3] = { cell_str(argv[a]), { .null = true }, cell_str("not found") };
+			out_row(ctx, c);
+		}
 		free(wire);
 	}
 	out_end(ctx);
@@ -1053,14 +1063,15 @@ static int cmd_del(struct ctx *ctx, int argc, char **argv)
 			   argc == 1 ? "" : "s");
 	rc = pool_result(&s);
 	sess_close(&s);
-	if (rc != EXIT_OK)
+	if (rc == EXIT_UNAVAILABLE)
 		return rc;
-	if (copies == 0)
+	/* refused without --yes whether or not every server answered: say so */
+	if (!yes && !dry && copies > 0)
+		return ctx_error(ctx, EXIT_NEGATIVE, "%zu cop%s found%s; nothing deleted without --yes", copies,
+				 copies == 1 ? "y" : "ies", rc != EXIT_OK ? " on the servers that answered" : "");
+	if (copies == 0 && rc == EXIT_OK)
 		return ctx_error(ctx, EXIT_NEGATIVE, "not in the cache: nothing to delete");
-	if (!yes && !dry)
-		return ctx_error(ctx, EXIT_NEGATIVE, "%zu cop%s found; nothing deleted without --yes", copies,
-				 copies == 1 ? "y" : "ies");
-	return EXIT_OK;
+	return rc;
 }
 
 /* ---- flush ---- */
@@ -1163,7 +1174,10 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if ((prefix != NULL) + (glob != NULL) + all != 1)
-		return ctx_error(ctx, EXIT_USAGE, "flush needs one of --prefix P, --match GLOB or --all");
+		return ctx_error(ctx, EXIT_USAGE, "flush needs exactly one of --prefix P, --match GLOB or --all");
+	if ((prefix != NULL && *prefix == '\0') || (glob != NULL && *glob == '\0'))
+		return ctx_error(ctx, EXIT_USAGE, "an empty %s selects every key: say --all if that is meant",
+				 prefix != NULL ? "--prefix" : "--match");
 	if ((rc = sess_open(ctx, &s)) != 0)
 		return rc;
 	/* Without a namespace, --all is memcached's own flush_all; with one,
@@ -1241,14 +1255,15 @@ static int cmd_flush(struct ctx *ctx, int argc, char **argv)
 			   flushall ? "flush_all of" : "deleted", flushall ? total : deleted, s.pool.n);
 	rc = pool_result(&s);
 	sess_close(&s);
-	if (rc != EXIT_OK)
+	if (rc == EXIT_UNAVAILABLE)
 		return rc;
+	/* refused without --yes whether or not every server answered: say so */
 	if (!yes && !dry) {
-		ctx_error(ctx, EXIT_NEGATIVE, "%zu keys (%lld bytes) would go; nothing deleted without --yes", total,
-			  (long long)bytes);
+		ctx_error(ctx, EXIT_NEGATIVE, "%zu keys (%lld bytes) would go%s; nothing deleted without --yes", total,
+			  (long long)bytes, rc != EXIT_OK ? " on the servers that answered" : "");
 		return EXIT_NEGATIVE;
 	}
-	return EXIT_OK;
+	return rc;
 }
 
 /* ---- the Cache tab ---- */

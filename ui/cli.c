@@ -187,6 +187,16 @@ static int take_verb_opt(struct cli_line *line, int argc, char **argv, int *i, c
 			return errf(err, errlen, EXIT_USAGE, "option '%s' needs a value (%s)", o->name, o->arg);
 		val = argv[++*i];
 	}
+	/* twice with two values: which one was meant is not ours to guess
+	 * (a flush by the wrong prefix deletes the wrong keys) */
+	if (line->optval[k] != NULL && strcmp(line->optval[k], val) != 0) {
+		char *x = sanitize_dup(line->optval[k], strlen(line->optval[k]), SAN_LINE);
+		char *y = sanitize_dup(val, strlen(val), SAN_LINE);
+		errf(err, errlen, EXIT_USAGE, "option '%s' given twice ('%s', then '%s'): give it once", o->name, x, y);
+		free(x);
+		free(y);
+		return EXIT_USAGE;
+	}
 	line->optval[k] = val;
 	return 0;
 }

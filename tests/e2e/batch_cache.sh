@@ -242,6 +242,10 @@ left=0
 for i in 0 1 2; do mc_cmd "$i" "mg $k v" | grep -q '^VA' && left=$((left + 1)); done
 expect_eq "no_copy_left" 0 "$left"
 expect_rc "del_again_exits_1" 1 "$MAILOPS" -c "$CR" cache del "$k" --yes
+expect_match "del_missing_key_has_a_row" $'\tnot found$' "$("$MAILOPS" -c "$CR" -o tsv cache del "$k" --yes)"
+# every key checked before any output or deletion
+run "$MAILOPS" -c "$CR" -o tsv cache del "$k" "sp ace" --yes
+expect_eq "del_bad_key_exits_64_before_output" "64 " "$RC $OUT"
 
 # ---- flush by prefix among other keys ----
 flush_all
@@ -260,6 +264,11 @@ expect_eq "flush_without_yes_exits_1" 1 "$RC"
 expect_eq "flush_without_yes_counts" 150 "$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '{s += $2} END {print s}')"
 expect_match "flush_without_yes_says_so" "150 keys .* nothing deleted without --yes" "$ERR"
 expect_eq "flush_without_yes_changes_nothing" "$before" "$(items)"
+expect_rc "flush_repeated_selector_exits_64" 64 "$MAILOPS" -c "$CF" cache flush --prefix zz --prefix ca:r: --dry-run
+expect_match "flush_repeated_selector_says_so" "option '--prefix' given twice \\('zz', then 'ca:r:'\\)" "$ERR"
+expect_rc "flush_empty_prefix_exits_64" 64 "$MAILOPS" -c "$CF" cache flush --prefix '' --yes
+expect_match "flush_empty_prefix_says_all" "say --all if that is meant" "$ERR"
+expect_eq "flush_refused_selectors_change_nothing" "$before" "$(items)"
 run "$MAILOPS" -c "$CF" -o tsv cache flush --prefix ca:r: --dry-run --yes
 expect_eq "dry_run_exits_0" 0 "$RC"
 expect_eq "dry_run_changes_nothing" "$before" "$(items)"
@@ -317,6 +326,12 @@ run "$MAILOPS" -c "$C" -o tsv cache stats
 expect_eq "stats_with_a_server_down_exits_75" 75 "$RC"
 expect_match "stats_row_down" $'127.0.0.1:'"$P2"$'\tDOWN\t' "$OUT"
 expect_match "stats_pool_row" $'^\\(pool\\)\t2/3\t' "$OUT"
+# refused without --yes while a server is down: 1, and it says nothing went
+run "$MAILOPS" -c "$C" -o tsv cache flush --prefix ca:r:
+expect_eq "flush_refused_with_a_server_down_exits_1" 1 "$RC"
+expect_match "flush_refused_with_a_server_down_says_so" "would go on the servers that answered; nothing deleted without --yes" "$ERR"
+run "$MAILOPS" -c "$C" -o tsv cache flush --prefix ca:r: --dry-run
+expect_eq "flush_dry_run_with_a_server_down_exits_75" 75 "$RC"
 mc_stop 0
 mc_stop 1
 expect_rc "all_down_exits_69" 69 "$MAILOPS" -c "$C" cache stats
