@@ -1384,3 +1384,20 @@ char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf)
 	free(found);
 	return db;
 }
+
+bool aliasdb_is_db(const char *path)
+{
+	unsigned char b[16];
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return false;
+	size_t n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	if (n < sizeof(b))
+		return false;
+	/* the metadata page's magic, at offset 12, in either byte order */
+	uint32_t le = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 | (uint32_t)b[15] << 24;
+	uint32_t be = (uint32_t)b[15] | (uint32_t)b[14] << 8 | (uint32_t)b[13] << 16 | (uint32_t)b[12] << 24;
+	return le == 0x061561 || le == 0x053162 || be == 0x061561 || be == 0x053162;
+}

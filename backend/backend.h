@@ -358,6 +358,8 @@ int aliasdb_get(const char *path, int lock_wait_ms, const char *name, size_t len
 char *aliasdb_discover(const char *sendmail_cf, const char *postfix_main_cf);
 /* True when the file at m->path is no longer the one the snapshot was taken from. */
 bool aliasdb_changed(const struct alias_map *m);
+/* Whether path is a Berkeley DB file (hash or btree: its magic number). */
+bool aliasdb_is_db(const char *path);
 /*
  * Writes m to db_path the way Debian sendmail's newaliases does (hash,
  * NUL-terminated keys and values, "@" last) or, with postfix, as postalias

@@ -68,7 +68,7 @@ printf '# domain  [host]:port, as mailertable\nexample.net [127.0.0.1]:%s\n' "$(
 # The demo site's aliases, compiled as newaliases would.
 sed "s|@DEMO@|$DEMO|g" demo/aliases >"$DEMO/aliases"
 cp demo/staff.list "$DEMO/staff.list"
-if ! "$MAILOPS" aliases build "$DEMO/aliases" "$DEMO/aliases.db" >/dev/null 2>"$DEMO/run/build.log"; then
+if ! "$MAILOPS" aliases build --yes "$DEMO/aliases" "$DEMO/aliases.db" >/dev/null 2>"$DEMO/run/build.log"; then
 	echo "demo: building the aliases failed: $(cat "$DEMO/run/build.log")" >&2
 	exit 70
 fi

@@ -691,12 +691,30 @@ static int cmd_check(struct ctx *ctx, int argc, char **argv)
 static int cmd_build(struct ctx *ctx, int argc, char **argv)
 {
 	bool postfix = ctx_flag(ctx, "--postfix");
+	bool dry = ctx_flag(ctx, "--dry-run"), yes = ctx_flag(ctx, "--yes") && !dry;
 	const char *text = argv[0];
 	char *db = argc > 1 ? xstrdup(argv[1]) : xasprintf("%s.db", text);
 	struct alias_map m;
+	struct stat ds, ts;
 	char err[512];
 	int rc;
 
+	/* What is there already: a db is replaced only when asked; anything
+	 * else (the text itself, a directory, another file) never. */
+	bool exists = stat(db, &ds) == 0;
+	if (exists && S_ISDIR(ds.st_mode))
+		rc = ctx_error(ctx, EXIT_USAGE, "%s is a directory: name the db file", db);
+	else if (exists && stat(text, &ts) == 0 && ts.st_dev == ds.st_dev && ts.st_ino == ds.st_ino)
+		rc = ctx_error(ctx, EXIT_USAGE, "%s is the text file itself: the db would replace it", db);
+	else if (exists && !aliasdb_is_db(db))
+		rc = ctx_error(ctx, EXIT_USAGE, "%s exists and is not a Berkeley DB: not replaced (move it away first)",
+			       db);
+	else
+		rc = 0;
+	if (rc != 0) {
+		free(db);
+		return rc;
+	}
 	aliasmap_init(&m);
 	rc = aliastext_load(text, postfix, &m, err, sizeof(err));
 	if (rc != 0) {
@@ -706,7 +724,8 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 	}
 	for (size_t i = 0; i < m.nproblems; i++)
 		ctx_warn(ctx, "%s:%u: %s", text, m.problems[i].line, m.problems[i].msg);
-	rc = aliasdb_build(&m, db, postfix, lock_wait(ctx), err, sizeof(err));
+	if (!dry && (!exists || yes))
+		rc = aliasdb_build(&m, db, postfix, lock_wait(ctx), err, sizeof(err));
 	if (rc != 0) {
 		aliasmap_free(&m);
 		free(db);
@@ -727,9 +746,13 @@ static int cmd_build(struct ctx *ctx, int argc, char **argv)
 	out_begin(ctx, cols, 4);
 	out_row(ctx, cells);
 	out_end(ctx);
+	if (exists && !yes && !dry)
+		rc = ctx_error(ctx, EXIT_NEGATIVE, "%s exists: building replaces it; nothing written without --yes "
+						   "(--dry-run only checks the text)",
+			       db);
 	aliasmap_free(&m);
 	free(db);
-	return EXIT_OK;
+	return rc;
 }
 
 /* ---- the Aliases tab ---- */
@@ -1528,6 +1551,8 @@ static const struct opt list_opts[] = {
 
 static const struct opt build_opts[] = {
 	{ "--postfix", 0, NULL, "write postalias's layout" },
+	{ "--dry-run", 0, NULL, "read and check the text, write nothing" },
+	{ "--yes", 0, NULL, "replace a db that exists" },
 	{ NULL, 0, NULL, NULL },
 };
 

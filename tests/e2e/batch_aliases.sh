@@ -158,7 +158,7 @@ done
 expect_match "plain_hash_has_no_nul" $'^ root\t daemon$' "$(records "$D/mk-plain.db")"
 # mailops' build of the same pairs: makemap -N's records plus "@".
 sed 's/\t/: /' "$TMP/kv" >"$D/mk-text"
-"$MAILOPS" aliases build "$D/mk-text" "$D/mk-ours.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/mk-text" "$D/mk-ours.db" >/dev/null 2>&1
 if [ "$(records "$D/mk-ours.db")" = "$( (records "$D/mk-nul.db"; printf ' @\\00\t @\\00\n') | LC_ALL=C sort)" ]; then
 	ok "build_records_are_makemap_N_plus_at"
 else
@@ -240,7 +240,7 @@ run "$MAILOPS" -c "$CM" -o tsv aliases expand both
 expect_match "both_keys_expand_takes_nul_record" $'^1\t[a-z]+\twith\t' "$OUT"
 
 # ---- build: what newaliases and postalias would write ----
-run "$MAILOPS" aliases build "$D/aliases" "$D/built.db"
+run "$MAILOPS" aliases build --yes "$D/aliases" "$D/built.db"
 expect_eq "build_exits_0" 0 "$RC"
 expect_match "build_reports_rejected_lines" 'aliases:30: missing colon' "$ERR"
 cp "$D/aliases" "$D/again"
@@ -255,7 +255,7 @@ sm_praliases "$D/built" >"$TMP/built.pr" 2>/dev/null
 expect_eq "praliases_reads_build" "$(sm_praliases "$D/again" 2>/dev/null)" "$(cat "$TMP/built.pr")"
 
 for f in pf-aliases pf-layouts; do
-	run "$MAILOPS" aliases build --postfix "$D/$f" "$D/$f-built.db"
+	run "$MAILOPS" aliases build --yes --postfix "$D/$f" "$D/$f-built.db"
 	expect_eq "build_postfix_exits_0 ($f)" 0 "$RC"
 	if [ "$(records "$D/$f-built.db" | grep -v YP_LAST)" = "$(records "$D/$f.db" | grep -v YP_LAST)" ]; then
 		ok "build_postfix_records_equal_postalias ($f)"
@@ -271,10 +271,27 @@ expect_eq "postalias_reads_postfix_build" "daemon" "$(cat "$TMP/pfq")"
 # Replacing a db keeps its owner and mode.
 chown nobody:mail "$D/built.db"
 chmod 0640 "$D/built.db"
-run "$MAILOPS" aliases build "$D/aliases" "$D/built.db"
+run "$MAILOPS" aliases build --yes "$D/aliases" "$D/built.db"
 expect_eq "rebuild_keeps_owner_and_mode" "nobody:mail 640" "$(stat -c '%U:%G %a' "$D/built.db")"
 expect_eq "rebuild_leaves_no_temporary" "" "$(ls "$D" | grep mailops)"
-expect_rc "build_missing_text_exits_66" 66 "$MAILOPS" aliases build "$D/nonexistent" "$D/x.db"
+expect_rc "build_missing_text_exits_66" 66 "$MAILOPS" aliases build --yes "$D/nonexistent" "$D/x.db"
+# Replacing a db is destructive: --yes, or --dry-run to check the text only.
+sum=$(md5sum <"$D/built.db")
+printf 'only: root\n' >"$D/small"
+run "$MAILOPS" aliases build "$D/small" "$D/built.db"
+expect_eq "rebuild_without_yes_exits_1" 1 "$RC"
+expect_match "rebuild_without_yes_says_so" 'built\.db exists: building replaces it; nothing written without --yes' "$ERR"
+expect_eq "rebuild_without_yes_writes_nothing" "$sum" "$(md5sum <"$D/built.db")"
+run "$MAILOPS" -o tsv aliases build --dry-run "$D/small" "$D/built.db"
+expect_eq "build_dry_run_counts_and_writes_nothing" "0 1 $sum" "$RC $(printf '%s\n' "$OUT" | tail -1 | cut -f2) $(md5sum <"$D/built.db")"
+# never over the text itself, a directory, or a file that is no db
+cp "$D/small" "$D/small.keep"
+expect_rc "build_over_its_text_exits_64" 64 "$MAILOPS" aliases build --yes "$D/small" "$D/small"
+expect_eq "build_over_its_text_keeps_it" "" "$(cmp "$D/small" "$D/small.keep")"
+echo precious >"$D/notes.txt"
+expect_rc "build_over_a_non_db_exits_64" 64 "$MAILOPS" aliases build --yes "$D/small" "$D/notes.txt"
+expect_eq "build_over_a_non_db_keeps_it" "precious" "$(cat "$D/notes.txt")"
+expect_rc "build_into_a_directory_exits_64" 64 "$MAILOPS" aliases build --yes "$D/small" "$D"
 
 # ---- bad input: a clear error, exit 65/66/77, nothing written ----
 C3=$(conf bad db="$D/bad.db")
@@ -349,7 +366,7 @@ wait "$holder"
 # A rebuild that rewrites the db in place (same inode) while a reader waits
 # for the lock: the reader reads the file as it is once the lock is its own.
 seq -f 'inplace%g: root' 1 3000 >"$D/inplace"
-"$MAILOPS" aliases build "$D/inplace" "$D/inplace-new.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/inplace" "$D/inplace-new.db" >/dev/null 2>&1
 cp "$D/aliases.db" "$D/inplace.db"
 CI=$(conf inplace db="$D/inplace.db" lock_wait_ms=8000)
 flock -x "$D/inplace.db" sh -c ': >"$1"; sleep 1; cat "$2" >"$1"' sh "$D/inplace.db" "$D/inplace-new.db" &
@@ -363,7 +380,7 @@ expect_eq "reader_waiting_during_in_place_rewrite_lists_new_db" "3000 inplace1:r
 # The same rewrite leaving a db whose scan fails half way (a page of it
 # overwritten): 65, and nothing on stdout, not the rows read before.
 awk 'BEGIN { for (i = 1; i <= 60000; i++) printf "user%d: %0100d\n", i, i }' >"$D/half"
-"$MAILOPS" aliases build "$D/half" "$D/half.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/half" "$D/half.db" >/dev/null 2>&1
 pages=$(( $(stat -c %s "$D/half.db") / 4096 ))
 head -c 4096 /dev/zero | tr '\0' '\377' | dd of="$D/half.db" bs=4096 seek=$((pages * 8 / 10)) conv=notrunc 2>/dev/null
 for fmt in text tsv; do
@@ -385,9 +402,9 @@ if flock -x -w 1 "$D/aliases.db" true; then ok "reader_released_lock"; else not_
 # ---- a concurrent reader never sees a partial db ----
 seq -f 'user%g: root' 1 20000 >"$D/big"
 printf 'tail: root\n' >>"$D/big"
-"$MAILOPS" aliases build "$D/big" "$D/big.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/big" "$D/big.db" >/dev/null 2>&1
 CB=$(conf big db="$D/big.db" lock_wait_ms=10000)
-( for i in 1 2 3 4 5 6; do "$MAILOPS" aliases build "$D/big" "$D/big.db" >/dev/null 2>&1; done ) &
+( for i in 1 2 3 4 5 6; do "$MAILOPS" aliases build --yes "$D/big" "$D/big.db" >/dev/null 2>&1; done ) &
 builder=$!
 bad=0
 reads=0

@@ -90,7 +90,7 @@ expect_rc "who_nothing_exits_1" 1 "$MAILOPS" -c "$C" aliases who nosuchtarget
 printf 'lvl1: :include:%s/outer.inc\n' "$D" >"$D/chain"
 printf ':include:%s/inner.inc\n' "$D" >"$D/outer.inc"
 printf 'deepuser\n' >"$D/inner.inc"
-"$MAILOPS" aliases build "$D/chain" "$D/chain.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/chain" "$D/chain.db" >/dev/null 2>&1
 run "$MAILOPS" -c <(printf '[aliases]\ndb = %s/chain.db\n' "$D") -o tsv aliases who deepuser
 expect_eq "who_path_names_include_chain" "lvl1	1	lvl1 -> :include:$D/outer.inc -> :include:$D/inner.inc -> deepuser" \
 	"$(printf '%s\n' "$OUT" | sed 1d)"

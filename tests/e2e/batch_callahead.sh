@@ -33,7 +33,7 @@ CACHE_CLI="perl $ROOT/tests/helpers/ca_cache.pl --servers $MC"
 
 # The local alias db, built by mailops from a text file.
 printf 'sales: alice, bob\nteam: :include:/nonexistent\n' >"$TMP/aliases"
-"$MAILOPS" aliases build "$TMP/aliases" "$TMP/aliases.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$TMP/aliases" "$TMP/aliases.db" >/dev/null 2>&1
 
 conf() { # conf NAME [KEY=VALUE...] ([callahead] keys)
 	local f=$TMP/$1.conf

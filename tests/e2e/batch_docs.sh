@@ -168,7 +168,7 @@ done <<<"$keys"
 
 # ---- columns of the aliases verbs, from their tsv headers ----
 printf 'root: daemon\nlist: root, bin\n' >"$TMP/aliases"
-run "$MAILOPS" -o tsv aliases build "$TMP/aliases" "$TMP/aliases.db"
+run "$MAILOPS" -o tsv aliases build --yes "$TMP/aliases" "$TMP/aliases.db"
 build_header=$(printf '%s\n' "$OUT" | head -1)
 printf '[aliases]\ndb = %s/aliases.db\ntext = %s/aliases\n' "$TMP" "$TMP" >"$TMP/docs.conf"
 for verb in "list" "show root" "expand list" "who daemon"; do

@@ -106,7 +106,7 @@ expect_screen "rows_after_lock_released" '^postmaster +root'
 # The open console does not block a rebuild, and reloads by itself.
 printf 'zz-new-alias: root\n' >>"$D/aliases"
 start=$(date +%s%N)
-"$MAILOPS" aliases build "$D/aliases" "$D/locked.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/aliases" "$D/locked.db" >/dev/null 2>&1
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ "$ms" -lt 2000 ]; then ok "rebuild_not_blocked_by_loaded_console ($ms ms)"; else not_ok "rebuild_not_blocked_by_loaded_console" "$ms ms"; fi
 expect_screen "reload_after_rebuild" "^$D/locked.db  hash  $((N + 1)) aliases  complete" 5
@@ -115,7 +115,7 @@ expect_screen "new_alias_listed" '^zz-new-alias +root'
 # A build from the prompt, of the db the tab shows: done, and picked up.
 printf 'zz-from-prompt: root\n' >>"$D/aliases"
 keys :
-keys_literal "aliases build $D/aliases $D/locked.db"
+keys_literal "aliases build --yes $D/aliases $D/locked.db"
 keys Enter
 expect_screen "build_from_prompt_output_in_pager" '^DB +ALIASES +REJECTED +LAYOUT' 5
 keys q
@@ -176,7 +176,7 @@ keys q
 
 # Hostile bytes in a value never reach the terminal raw.
 printf 'evil: a\033[2Jb\033]52;c;aGFja2Vk\ac\n' >"$D/evil"
-"$MAILOPS" aliases build "$D/evil" "$D/evil.db" >/dev/null 2>&1
+"$MAILOPS" aliases build --yes "$D/evil" "$D/evil.db" >/dev/null 2>&1
 printf '[aliases]\ndb = %s/evil.db\n' "$D" >"$TMP/e.conf"
 console_start 100 30
 console_run -c "$TMP/e.conf"
