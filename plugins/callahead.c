@@ -116,6 +116,7 @@ struct engine {
 	struct mc_pool pool;
 	bool cache_ok;
 	struct mc_conn **mc;
+	int64_t *dead_until; /* a server that failed: passed over until then (ms), as Cache::Memcached does */
 	int cache_ops;
 	bool cache_warned;
 	/* aliases */
@@ -185,13 +186,30 @@ static void cache_key(struct engine *e, char kind, const char *s, struct buf *ou
 	mc_schema_key(e->pool.ns, e->cfg->cache.prefix, kind, s, strlen(s), out);
 }
 
-/* The wire key (namespace first) and the server Cache::Memcached puts it on. */
+/* A server whose request failed (down, timeout, garbage) is passed over
+ * for 20 s, as Cache::Memcached marks a host dead. */
+static void mark_dead(struct engine *e, size_t srv, int status)
+{
+	if (status == MC_DOWN || status == MC_TIMEOUT || status == MC_PROTO)
+		e->dead_until[srv] = util_now_ms() + 20000;
+}
+
+/* The wire key (namespace first) and the server Cache::Memcached uses for
+ * it now: its own, or while that one is dead the next live one of its
+ * rehash chain (where the filter then reads and writes it). */
 static size_t wire_key(struct engine *e, const struct buf *key, struct buf *wire)
 {
+	size_t chain[20];
+	size_t n = mc_pool_chain(&e->pool, key->data, key->len, chain, 20);
+	int64_t now = util_now_ms();
+
 	buf_reset(wire);
 	buf_adds(wire, e->pool.ns);
 	buf_add(wire, key->data, key->len);
-	return mc_pool_server(&e->pool, key->data, key->len);
+	for (size_t i = 0; i < n; i++)
+		if (e->dead_until[chain[i]] <= now)
+			return chain[i];
+	return n > 0 ? chain[0] : mc_pool_server(&e->pool, key->data, key->len);
 }
 
 static void cache_warn(struct engine *e, const char *why)
@@ -204,6 +222,8 @@ static void cache_warn(struct engine *e, const char *why)
 struct cget {
 	struct check *c;
 	bool domain;
+	size_t srv;  /* asked */
+	int tries;   /* servers asked so far */
 };
 
 static void after_cache(struct check *c);
@@ -227,13 +247,25 @@ static void cache_got(void *arg, const struct mc_mg *g)
 	}
 }
 
+static void cache_ask(struct cget *q);
+
 static void cache_get_done(void *arg, int status, const char *why)
 {
 	struct cget *q = arg;
 	struct check *c = q->c;
 
-	if (status != MC_OK && status != MC_REFUSED)
+	if (status != MC_OK && status != MC_REFUSED) {
+		mark_dead(c->e, q->srv, status);
+		/* the next server of the key's rehash chain, as the filter would */
+		size_t before = q->srv;
+		if (q->tries < 20) {
+			cache_ask(q);
+			if (q->srv != before)
+				return;
+			q->srv = before;
+		}
 		cache_warn(c->e, why);
+	}
 	free(q);
 	if (--c->cache_wait == 0)
 		after_cache(c);
@@ -241,19 +273,32 @@ static void cache_get_done(void *arg, int status, const char *why)
 
 static void cache_lookup(struct check *c)
 {
+	c->phase = PH_CACHE;
+	c->cache_wait = 2;
+	for (int d = 0; d < 2; d++) {
+		struct cget *q = xcalloc(1, sizeof(*q));
+		q->c = c;
+		q->domain = d;
+		q->srv = (size_t)-1;
+		cache_ask(q);
+	}
+}
+
+/* Asks the key's live server (q->srv set to it); when that is the server
+ * already asked, asks nothing and leaves q->srv as it was. */
+static void cache_ask(struct cget *q)
+{
+	struct check *c = q->c;
 	struct engine *e = c->e;
 	struct buf k, w;
 
 	buf_init(&k);
 	buf_init(&w);
-	c->phase = PH_CACHE;
-	c->cache_wait = 2;
-	for (int d = 0; d < 2; d++) {
-		cache_key(e, d ? 'd' : 'r', d ? c->domain : c->addr, &k);
-		size_t srv = wire_key(e, &k, &w);
-		struct cget *q = xcalloc(1, sizeof(*q));
-		q->c = c;
-		q->domain = d;
+	cache_key(e, q->domain ? 'd' : 'r', q->domain ? c->domain : c->addr, &k);
+	size_t srv = wire_key(e, &k, &w);
+	if (srv != q->srv) {
+		q->srv = srv;
+		q->tries++;
 		mc_mget(cache_conn(e, srv), w.data, w.len, "v t", cache_got, cache_get_done, q);
 	}
 	buf_free(&k);
@@ -845,6 +890,7 @@ static int engine_init(struct engine *e, struct ctx *ctx, struct loop *loop)
 			 err, sizeof(err)) == 0) {
 		e->cache_ok = true;
 		e->mc = xcalloc(e->pool.n, sizeof(*e->mc));
+		e->dead_until = xcalloc(e->pool.n, sizeof(*e->dead_until));
 	} else {
 		ctx_warn(ctx, "%s", err);
 	}
@@ -900,6 +946,7 @@ static void engine_free(struct engine *e)
 		for (size_t i = 0; i < e->pool.n; i++)
 			mc_conn_free(e->mc[i]);
 	free(e->mc);
+	free(e->dead_until);
 	if (e->cache_ok)
 		mc_pool_free(&e->pool);
 	routes_free(e->routes);
@@ -1145,6 +1192,7 @@ struct caview {
 	char cell_state[64];
 	struct buf scratch;
 	struct check *del; /* the row whose cache entry a 'x' question is about */
+	size_t del_srv;    /* the server its delete went to */
 	unsigned gen, seen; /* rows added or answered / as the list last saw them */
 };
 
@@ -1299,8 +1347,10 @@ static void del_done(void *arg, int status, const char *why)
 {
 	struct caview *v = arg;
 
-	if (status != MC_OK)
-		ctx_error(v->ctx, EXIT_TEMPFAIL, "cache delete failed: %s", why);
+	if (status != MC_OK) {
+		mark_dead(&v->e, v->del_srv, status);
+		ctx_error(v->ctx, EXIT_TEMPFAIL, "cache delete failed: %s (x again asks the next server of its chain)", why);
+	}
 	else if (strncmp(why, "1 ", 2) == 0)
 		ctx_warn(v->ctx, "cache entry deleted");
 	else
@@ -1329,6 +1379,7 @@ static void caview_del_yes(void *arg)
 	size_t srv = wire_key(&v->e, &k, &w);
 	const char *keys[1] = { w.data };
 	size_t lens[1] = { w.len };
+	v->del_srv = srv;
 	mc_mdel(cache_conn(&v->e, srv), keys, lens, 1, del_done, v);
 	syslog(LOG_MAIL | LOG_NOTICE, "mailops: callahead: deleted the cache entry %s", k.data);
 	buf_free(&k);

@@ -171,6 +171,28 @@ expect_match "long_address_key_is_hashed" '^ca:h:[0-9a-f]{40}$' "$hkey"
 run "$MAILOPS" -c "$C" -o tsv cache list --prefix ca:h:
 expect_eq "hashed_entry_listed_with_its_state" "$hkey invalid" "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR > 1 {print $1, $8}')"
 
+# ---- a pool with the key's server down: read where the filter wrote ----
+# Cache::Memcached rehashes a dead server's keys to the next live one of
+# the key's chain; the check reads them there (and says nothing is lost).
+if mc_start_one 1 && mc_start_one 2; then
+	POOL="127.0.0.1:${MC_PORT[1]} 127.0.0.1:${MC_PORT[2]}"
+	addr=""
+	for i in $(seq 1 50); do
+		a="rh$i@offpool.test"
+		place=$("$TESTBIN/mc_place" "$POOL" crc 0 "ca:r:$a" | cut -f2)
+		if [ "$place" = "127.0.0.1:${MC_PORT[2]}" ]; then addr=$a; break; fi
+	done
+	mc_stop 2
+	perl "$ROOT/tests/helpers/ca_cache.pl" --servers "$POOL" put "$addr" valid 250 2.1.5 mx.offpool.test Ok >/dev/null
+	CP=$(conf pool)
+	sed -i "s|^servers = $MC\$|servers = $POOL|" "$CP"
+	run "$MAILOPS" -c "$CP" -o tsv callahead check "$addr"
+	expect_eq "rehash_copy_read_while_primary_down" "valid cache" "$(field state "$addr") $(field source "$addr")"
+	expect_nomatch "rehash_copy_read_without_unavailable_warning" 'verification cache unavailable' "$ERR"
+else
+	not_ok "rehash_pool_started"
+fi
+
 # ---- JSON for scripts ----
 run "$MAILOPS" -c "$C" -o json callahead alice@local.test
 expect_eq "json_parses" "valid" "$(printf '%s\n' "$OUT" | jq -r .state)"
