@@ -53,7 +53,18 @@ static long long field_num(const char *p, size_t n, const char *key)
 		const char *f = mem_find(q, (size_t)(p + n - q), key);
 		if (f == NULL)
 			return -1;
-		if (f == p || f[-1] == ' ' || f[-1] == ',') {
+		/* a field of its own: not text inside an address (from=<"a,size=7"@x>) */
+		int depth = 0;
+		bool quoted = false;
+		for (const char *c = p; c < f; c++) {
+			if (*c == '"')
+				quoted = !quoted;
+			else if (!quoted && *c == '<' && c[1] != '=' && c[1] != ' ')
+				depth++; /* an address opens; not Exim's "<=" arrow */
+			else if (!quoted && *c == '>' && depth > 0)
+				depth--;
+		}
+		if ((f == p || f[-1] == ' ' || f[-1] == ',') && depth == 0 && !quoted) {
 			const char *v = f + kl, *e = p + n;
 			long long x = 0;
 			if (v >= e || *v < '0' || *v > '9')
@@ -63,6 +74,9 @@ static long long field_num(const char *p, size_t n, const char *key)
 					return -1;
 				x = x * 10 + (*v - '0');
 			}
+			/* a number and nothing glued to it (not 12.5, 1e308, 0x1F) */
+			if (v < e && *v != ',' && *v != ' ' && *v != ';' && *v != '\r')
+				return -1;
 			return x;
 		}
 		q = f + kl;
@@ -129,9 +143,12 @@ static bool parse_sendmail(const char *s, size_t n, struct maillog_rec *r)
 
 static bool parse_postfix(const char *s, size_t n, struct maillog_rec *r)
 {
-	/* postfix/qmgr[pid] or a second instance's postfix-out/qmgr[pid] */
-	for (const char *q = s; q < s + n;) {
-		const char *t = mem_find(q, (size_t)(s + n - q), "/qmgr[");
+	/* postfix/qmgr[pid] or a second instance's postfix-out/qmgr[pid]: the
+	 * syslog tag, near the start (the search and the walks back stay
+	 * bounded on a long line made of "/qmgr[") */
+	size_t head = n < 512 ? n : 512;
+	for (const char *q = s; q < s + head;) {
+		const char *t = mem_find(q, (size_t)(s + head - q), "/qmgr[");
 		if (t == NULL)
 			return false;
 		const char *b = t;
@@ -308,6 +325,8 @@ static bool is_gzip(int fd, const char *path)
  * over its lines as they come; gzip files through zlib's gzread (which
  * fills its whole buffer before it returns).
  */
+enum { LINE_CAP = 1 << 20 };
+
 int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -340,10 +359,13 @@ int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, siz
 		while (i < n && stop == 0) {
 			const char *nl = memchr(chunk + i, '\n', n - i);
 			size_t e = nl != NULL ? (size_t)(nl - chunk) + 1 : n;
+			/* a line is kept up to LINE_CAP bytes, the rest dropped: a
+			 * gzip bomb of zeros is one endless line, not gigabytes */
+			size_t room = line.len < LINE_CAP ? LINE_CAP - line.len : 0;
 			if (nl == NULL) {
-				buf_add(&line, chunk + i, e - i);
+				buf_add(&line, chunk + i, e - i < room ? e - i : room);
 			} else if (line.len > 0) {
-				buf_add(&line, chunk + i, e - i);
+				buf_add(&line, chunk + i, e - i < room ? e - i : room);
 				stop = cb(arg, line.data, line.len, ++lineno);
 				buf_reset(&line);
 			} else {
@@ -354,6 +376,9 @@ int maillog_read(const char *path, maillog_line_fn cb, void *arg, char *err, siz
 	}
 	int zerr = Z_OK;
 	const char *why = gz != NULL ? gzerror(gz, &zerr) : NULL;
+	/* zlib names the stream "<fd:N>: ": the path is said already */
+	if (why != NULL && strncmp(why, "<fd:", 4) == 0 && strstr(why, ">: ") != NULL)
+		why = strstr(why, ">: ") + 3;
 	/* a gzip stream cut short reads as data, then Z_BUF_ERROR */
 	if (stop == 0 && (k < 0 || (zerr != Z_OK && zerr != Z_STREAM_END))) {
 		rc = errf(err, errlen, k < 0 && gz == NULL ? EXIT_NOINPUT : EXIT_DATAERR, "%s: %s", path,

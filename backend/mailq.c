@@ -313,7 +313,10 @@ static char *reason_line(const char *p, const char *e)
 	}
 	if (e - p < 2 || *p != '(' || e[-1] != ')')
 		return NULL;
-	return xstrndup(p + 1, (size_t)(e - p - 2));
+	/* a reason is a line of text: kept to 1000 bytes (it is copied for
+	 * each recipient after it) */
+	size_t n = (size_t)(e - p - 2);
+	return xstrndup(p + 1, n < 1000 ? n : 1000);
 }
 
 static void msg_rcpt(struct msg *m, const char *p, const char *e)

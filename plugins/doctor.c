@@ -348,8 +348,10 @@ static void child_end(void *arg, int status)
 	c->child = NULL;
 	child_rows(c);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char why[64];
-		if (status != -1 && WIFSIGNALED(status))
+		char why[96];
+		if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+			snprintf(why, sizeof(why), "a file it read shrank meanwhile (a copytruncate rotation?): run it again");
+		else if (status != -1 && WIFSIGNALED(status))
 			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
 		else if (status != -1 && WIFEXITED(status))
 			snprintf(why, sizeof(why), "exit %d", WEXITSTATUS(status));
@@ -503,6 +505,14 @@ done:
 
 /* "a 8, b 3, c 1": the max most frequent keys of c into b; the first
  * one's key into first (when given). */
+/* A key from a log line into b, a NUL as a space (the row's fields are C
+ * strings: a NUL, common in logs after an unclean shutdown, would cut it). */
+static void add_key(struct buf *b, const char *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_addc(b, k[i] != '\0' ? k[i] : ' ');
+}
+
 static void tally_top(const struct counter *c, size_t max, struct buf *b, struct buf *first)
 {
 	const struct count_slot **t = counter_sorted(c);
@@ -510,11 +520,11 @@ static void tally_top(const struct counter *c, size_t max, struct buf *b, struct
 	for (size_t i = 0; i < c->n && i < max; i++) {
 		if (i > 0)
 			buf_adds(b, ", ");
-		buf_add(b, t[i]->key, t[i]->klen);
+		add_key(b, t[i]->key, t[i]->klen);
 		buf_addf(b, " %zu", t[i]->n);
 	}
 	if (first != NULL && c->n > 0)
-		buf_add(first, t[0]->key, t[0]->klen);
+		add_key(first, t[0]->key, t[0]->klen);
 	free(t);
 }
 

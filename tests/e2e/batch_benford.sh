@@ -171,6 +171,25 @@ printf 'hello\nworld\n' >"$TMP/notalog"
 expect_rc "log_without_arrival_lines_exits_65" 65 "$MAILOPS" benford "$TMP/notalog"
 head -c 100 "$TMP/mail.log.1.gz" >"$TMP/cut.gz"
 expect_rc "corrupt_gz_exits_65" 65 "$MAILOPS" benford "$TMP/cut.gz"
+expect_nomatch "corrupt_gz_error_names_the_file_not_an_fd" '<fd:' "$ERR"
+# The size comes from the size= field, not from text inside the sender.
+printf 'Dec  3 13:40:01 mx postfix/qmgr[1]: 4F3A21C0A2B: from=<"x,size=7"@evil.example>, size=51200, nrcpt=1 (queue active)\n' >"$TMP/inj.log"
+printf 'Dec  3 13:40:01 mx sm-mta[1]: wB3De1x1021934: from=<"x size=7"@evil.example>, size=61200, nrcpts=1\n' >>"$TMP/inj.log"
+printf 'Dec  3 13:40:02 mx postfix/qmgr[1]: 5F3A21C0A2B: from=<a@example.org>, size=12.5, nrcpt=1 (queue active)\n' >>"$TMP/inj.log"
+run "$MAILOPS" -o tsv benford --test dup "$TMP/inj.log"
+expect_eq "size_field_not_read_inside_the_sender" "51200 1,61200 1" \
+	"$(printf '%s\n' "$OUT" | awk -F'\t' '$1=="dup" && $2=="bin" {printf "%s%s %s", s, $3, $4; s=","}')"
+expect_eq "size_with_a_fraction_is_no_field" "1" "$(printf '%s\n' "$OUT" | awk -F'\t' '$11=="skipped_no_field" {print $4}')"
+# A line of 1.2 MB made of the Postfix tag: read in linear time.
+python3 -c "print('/qmgr[' * 200000)" >"$TMP/qmgr.log"
+run timeout 20 "$MAILOPS" benford "$TMP/qmgr.log"
+expect_eq "long_tag_line_is_no_log_exits_65" 65 "$RC"
+# A gzip bomb of zeros: one endless line, kept to 1 MB, not held whole.
+head -c 300000000 /dev/zero | gzip -1 >"$TMP/bomb.gz"
+/usr/bin/time -o "$TMP/bomb.rss" -f %M "$MAILOPS" benford "$TMP/bomb.gz" >/dev/null 2>&1
+rss=$(tail -1 "$TMP/bomb.rss")
+if [ "$rss" -lt $((100 << 10)) ]; then ok "gzip_bomb_under_100_MB_resident"; else not_ok "gzip_bomb_under_100_MB_resident" "max RSS $((rss >> 10)) MB"; fi
+rm -f "$TMP/bomb.gz"
 expect_rc "unknown_metric_exits_64" 64 "$MAILOPS" benford --metric lines "$mbox"
 expect_rc "unknown_test_exits_64" 64 "$MAILOPS" benford --test f9 "$mbox"
 

@@ -539,6 +539,10 @@ for fmt in text tsv json; do
 	"${PFQ[@]}" "$MAILOPS" -c "$C10" -o "$fmt" doctor log callahead >"$TMP/hostile.$fmt" 2>"$TMP/hostile.err"
 	expect_eq "hostile_bytes_no_raw_esc_$fmt" 0 "$(grep -c $'\033' "$TMP/hostile.$fmt")"
 done
+# A NUL in a log line (after an unclean shutdown) does not cut the row.
+printf '%s mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 550 5.1.1 <a@b>: bad\0nul; from=<a@b> to=<c@d> proto=ESMTP helo=<h>\n' "$(date '+%b %e %T')" >"$TMP/nul.log"
+doctor "$(conf nullog doctor.log="$TMP/nul.log")" log
+expect_match "nul_in_log_line_keeps_the_row_whole" 'top: 550 bad nul 1' "$OUT"
 expect_match "hostile_log_reason_escaped" 'top: 550 \\x1b\[2J\\x1b\]0;pwned\\x07User unknown 1' "$(cat "$TMP/hostile.tsv")"
 expect_match "hostile_banner_escaped" 'banner: evil\\x1b\[2J\\x1b\]0;pwned\\x07\.test ESMTP \\x1b\[31mred' "$(cat "$TMP/hostile.tsv")"
 expect_match "hostile_reply_escaped_in_json" '"detail":"2\.1\.5 \\u001[bB]\[1mOk\\u001[bB]\[0m"' "$(cat "$TMP/hostile.json")"
