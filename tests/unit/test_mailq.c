@@ -261,6 +261,31 @@ static void test_postfix_mailq(void **st)
 	mailq_summary_free(&s);
 }
 
+/* A reason of megabytes is kept to 1000 bytes: it is copied for every
+ * recipient after it (a hostile queue listing took gigabytes). */
+static void test_text_long_reason_is_cut(void **state)
+{
+	struct mailq_summary s;
+	char err[256];
+	struct buf t;
+
+	(void)state;
+	buf_init(&t);
+	buf_adds(&t, "-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------\n"
+		     "wB2A00x1012345     1076 Wed Dec  2 10:00 <alice@example.org>\n                 (Deferred: ");
+	for (int i = 0; i < 100000; i++)
+		buf_addc(&t, 'x');
+	buf_adds(&t, ")\n");
+	for (int i = 0; i < 3000; i++)
+		buf_addf(&t, "\t\t\t\t\t <r%d@remote.example.com>\n", i);
+	assert_int_equal(mailq_parse_text(t.data, t.len, NOW_DEC3, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.total, 1);
+	assert_int_equal(s.deferred, 1);
+	assert_int_equal(strlen(s.top_reason), 1000);
+	mailq_summary_free(&s);
+	buf_free(&t);
+}
+
 static void empty_text(const char *text)
 {
 	struct mailq_summary s;
@@ -400,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_text_garbage_is_a_data_error),
 		cmocka_unit_test(test_text_hostile_bytes),
 		cmocka_unit_test(test_many_domains),
+		cmocka_unit_test(test_text_long_reason_is_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
