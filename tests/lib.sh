@@ -15,6 +15,19 @@ export HOME=$TMP/home
 mkdir -p "$HOME"
 AT_EXIT=()
 at_exit() { AT_EXIT+=("$*"); }
+# A TCP port on 127.0.0.1 with nothing listening, below the kernel's
+# ephemeral range: there a client socket's TIME_WAIT (thousands after a
+# busy test) would make a server's bind fail with "Address already in use".
+free_port() {
+	local lo=32768 p
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 12000 ] || lo=32768
+	for _ in $(seq 1 50); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+	done
+	return 1
+}
 _t_cleanup() {
 	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[$i]}" >/dev/null 2>&1; done
 	rm -rf "$TMP"

@@ -15,14 +15,7 @@ mkdir -p "$MC_DIR"
 chmod 755 "$MC_DIR"
 chown nobody "$MC_DIR" 2>/dev/null
 
-_mc_free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-	done
-	return 1
-}
+_mc_free_port() { free_port; }
 
 _mc_launch() { # _mc_launch I PORT
 	local i=$1 port=$2 user=()

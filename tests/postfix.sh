@@ -20,10 +20,7 @@ pf_start() {
 	mkdir -p "$PF_I/etc" "$PF_I/spool"
 	chmod 755 "$TMP" "$PF_I" "$PF_I/etc"
 	cp "$R/usr/share/postfix/master.cf.dist" "$PF_I/etc/master.cf"
-	for _ in 1 2 3 4 5; do
-		PF_PORT=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null || break
-	done
+	PF_PORT=$(free_port) || return 1
 	cat >"$PF_I/etc/main.cf" <<CF
 compatibility_level = 3.6
 queue_directory = $PF_I/spool
@@ -82,7 +79,7 @@ CF
 		echo "postfix start (attempt $attempt, port $PF_PORT) failed: $(cat "$PF_I/start.log" 2>/dev/null; tail -5 "$PF_I/maillog" 2>/dev/null)" >&2
 		pf_stop
 		sleep 1
-		PF_PORT=$((20000 + RANDOM % 40000))
+		PF_PORT=$(free_port) || return 1
 		for m in $("$R/usr/sbin/postconf" -c "$PF_I/etc" -M 2>/dev/null | awk '$1 ~ /^127\.0\.0\.1:/ {print $1 "/" $2}'); do
 			"$R/usr/sbin/postconf" -c "$PF_I/etc" -MX "$m" 2>/dev/null
 		done

@@ -73,7 +73,7 @@ if [ -n "$ms" ] && [ "$ms" -ge 250 ] && [ "$ms" -lt 2500 ]; then ok "timeout_ms_
 if [ "$wall" -lt 2500 ]; then ok "timeout_reported_well_before_answer"; else not_ok "timeout_reported_well_before_answer" "$wall ms" "$OUT"; fi
 
 # ---- nothing listening: refused (ICMP) or a timeout, not a hang ----
-port=$((20000 + RANDOM % 40000))
+port=$(free_port)
 t0=$(now_ms)
 lookup 300 1 "127.0.0.1:$port" two-mx.test MX
 wall=$(($(now_ms) - t0))

@@ -39,7 +39,7 @@ ms=$(printf '%s\n' "$OUT" | awk -F'\t' '$1 == "slow.test" {print $3}')
 if [ -n "$ms" ] && [ "$ms" -ge 450 ] && [ "$ms" -lt 2500 ]; then ok "timeout_after_configured_ms"; else not_ok "timeout_after_configured_ms" "$OUT"; fi
 
 # Nothing listening: "could not contact", not a hang.
-port=$((20000 + RANDOM % 40000))
+port=$(free_port)
 run timeout 10 "$PROBE" "127.0.0.1:$port" 300 1 two-mx.test
 expect_match "dead_server_reported" $'^two-mx.test\t(Could not contact DNS servers|Timeout while contacting DNS servers)' "$OUT"
 

@@ -30,10 +30,12 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 TESTBIN=${TESTBIN:-$ROOT/build/tests}
 mkdir -p "$D"
 
-free_port() { # a port nothing listens on (UDP and TCP), from a random start
-	local p i
+free_port() { # a port nothing listens on (UDP and TCP), below the ephemeral range (see tests/lib.sh)
+	local p i lo=32768
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 12000 ] || lo=32768
 	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
