@@ -6,10 +6,11 @@
  * files, and "-" for standard input.
  *
  * Files are mapped, not read: a message is handed to the callback as a
- * pointer into the mapping (or, when it holds quoted ">From " lines or
- * bare CR line ends, as a copy in one reused buffer), so memory is bounded
- * by the largest message, never by the mailbox. Standard input is spooled
- * to an unlinked temporary file and mapped the same way. A message that
+ * pointer into the mapping (or, when it holds quoted ">From " lines, as a
+ * copy in one reused buffer), so memory is bounded by the largest message,
+ * never by the mailbox. Standard input, and a file with CR-only line ends
+ * (as a copy with LF ones), are spooled to an unlinked temporary file and
+ * mapped the same way. A message that
  * cannot be read (an unreadable file in a Maildir, an mbox cut in its
  * header) becomes an error or truncated message and the reading goes on.
  * A file cut short by another program while it is mapped would raise
@@ -115,7 +116,8 @@ static int guard_end(const char *path, char *err, size_t errlen)
 		    path);
 }
 
-/* Bare CR line ends (old Mac mail) become LF; CRLF and LF stay. */
+/* Whether a file has bare CR line ends (old Mac mail; its first 64 KB say):
+ * it is then read through a copy with LF ones. */
 static bool cr_only(const char *p, size_t n)
 {
 	const char *cr = memchr(p, '\r', n < 65536 ? n : 65536);
@@ -173,7 +175,7 @@ static bool quoted_from_at(const char *p, const char *q)
  * ">From " (mboxo) or ">>From " (mboxrd) loses one '>'. Only when there is
  * one; else the mapping is used as is.
  */
-static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix, int known)
+static void unquote(struct reader *r, struct mbox_msg *m, int known)
 {
 	const char *p = m->data;
 	size_t n = m->len;
@@ -183,7 +185,7 @@ static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix, int kno
 	 * the caller's search for the next message said it already: known >= 0). */
 	for (const char *q = p; known < 0 && !quoted && (q = find_from(q, n - (size_t)(q - p), '>', '>')) != NULL; q++)
 		quoted = quoted_from_at(p, q);
-	if (!quoted && !crlf_fix)
+	if (!quoted)
 		return;
 	buf_reset(&r->copy);
 	for (size_t i = 0; i < n;) {
@@ -192,15 +194,11 @@ static void unquote(struct reader *r, struct mbox_msg *m, bool crlf_fix, int kno
 		size_t k = i;
 		while (k < e && p[k] == '>')
 			k++;
-		if (quoted && k > i && e - k >= 5 && memcmp(p + k, "From ", 5) == 0)
+		if (k > i && e - k >= 5 && memcmp(p + k, "From ", 5) == 0)
 			i++;
 		buf_add(&r->copy, p + i, e - i);
 		i = e;
 	}
-	if (crlf_fix)
-		for (size_t i = 0; i < r->copy.len; i++)
-			if (r->copy.data[i] == '\r' && (i + 1 == r->copy.len || r->copy.data[i + 1] != '\n'))
-				r->copy.data[i] = '\n';
 	m->data = r->copy.data;
 	m->len = r->copy.len;
 }
@@ -288,7 +286,6 @@ static void drop_behind(const char *p, size_t *dropped, size_t to)
 static void split_mbox(struct reader *r, const char *source, const char *p, size_t n)
 {
 	struct buf tmp;
-	bool fix = cr_only(p, n);
 	size_t i = 0, dropped = 0;
 
 	buf_init(&tmp);
@@ -361,7 +358,7 @@ static void split_mbox(struct reader *r, const char *source, const char *p, size
 		m.truncated = body > end || (next == n && cl < 0 && mail_body_offset(m.data, m.len) == m.len);
 		if (quoted == 1 && quoted_at + 6 > end)
 			quoted = -1; /* not inside the message after all: look again */
-		unquote(r, &m, fix, quoted);
+		unquote(r, &m, quoted);
 		deliver(r, &m);
 		progress(r, next - i);
 		i = next;
@@ -464,7 +461,7 @@ static int read_file(struct reader *r, const char *path, int fd, bool single_onl
 	} else {
 		struct mbox_msg m = { .source = path, .data = p, .len = n };
 		m.truncated = n > 0 && mail_body_offset(p, n) == n && memchr(p, '\n', n) == NULL;
-		unquote(r, &m, cr_only(p, n), -1);
+		unquote(r, &m, -1);
 		deliver(r, &m);
 		progress(r, n);
 	}
@@ -754,7 +751,7 @@ int mailbox_get(const char *source, int64_t offset, struct buf *out, char *err, 
 	guard_begin(p, n);
 	if (offset == 0 && !is_from_line(p, n)) {
 		struct mbox_msg m = { .source = source, .data = p, .len = n };
-		unquote(&r, &m, cr_only(p, n), -1);
+		unquote(&r, &m, -1);
 		get_one(&g, &m);
 	} else if (offset >= 0 && (size_t)offset < n && is_from_line(p + offset, n - (size_t)offset) &&
 		   (offset == 0 || p[offset - 1] == '\n')) {
