@@ -1499,6 +1499,7 @@ static const struct view callahead_view = {
 	.header = caview_header,
 	.key = caview_key,
 	.detail = caview_detail,
+	.detail_live = true,
 	.poll = caview_poll,
 	.close = caview_close,
 	.keys = caview_keys,

@@ -2594,6 +2594,7 @@ static const struct view overview = {
 	.header = ov_header,
 	.key = ov_key,
 	.detail = ov_detail,
+	.detail_live = true,
 	.activate = ov_activate,
 	.poll = ov_poll,
 	.close = ov_close,

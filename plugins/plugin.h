@@ -158,6 +158,10 @@ struct view {
 	int (*key)(void *state, struct ctx *ctx, int key, size_t sel);
 	/* The detail of row i for the pager (Enter): malloc'd text, or NULL. */
 	char *(*detail)(void *state, size_t i);
+	/* The detail changes with its row (a running check): the open pager
+	 * asks again when poll says the rows changed. Left false where asking
+	 * costs (a message read again from its mailbox) and nothing changes. */
+	bool detail_live;
 	/* Enter on row i, when set (detail is then not used): the view acts
 	 * itself (opens a list with ctx_push_view, folds a tree node, jumps
 	 * with ctx_pop_view + ctx_select_row). Returns VIEW_* flags. May be NULL. */

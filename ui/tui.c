@@ -1248,7 +1248,7 @@ static void list_key(struct list *l, enum action a, int key, bool fkey)
 				int depth = T->noverlays;
 				tui_pager("details", text, strlen(text));
 				struct overlay *o = top_overlay();
-				if (T->noverlays == depth + 1 && view->poll != NULL) {
+				if (T->noverlays == depth + 1 && view->detail_live && view->poll != NULL) {
 					o->src_view = view;
 					o->src_state = state;
 					o->src_row = row;
